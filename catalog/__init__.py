@@ -1,0 +1,63 @@
+"""Archival catalog: records in, catalog pages, JSON API, IIIF and OAI-PMH out."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask
+from flask import current_app
+from flask import Response
+from flask import request
+from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from catalog.http import json_error
+
+from catalog import config
+from catalog.store import Store
+
+CORS_PREFIXES = ("/api/", "/iiif/", "/schemas/", "/oai")
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Build the app: settings from defaults, then `CATALOG_*` variables, then `test_config`."""
+    app = Flask(__name__)
+    app.wsgi_app = ProxyFix(app.wsgi_app, x_proto=1, x_host=1)
+    app.config.update(config.defaults())
+    app.config.update(config.from_environment())
+    if test_config:
+        app.config.update(test_config)
+    Path(app.config["CATALOG_INSTANCE_DIR"]).mkdir(parents=True, exist_ok=True)
+
+    store = Store(app.config["CATALOG_RECORDS_DIR"], app.config["CATALOG_INSTANCE_DIR"],
+                  refresh_interval=float(app.config["CATALOG_REFRESH_INTERVAL"]))
+    store.refresh()
+    app.extensions["store"] = store
+
+    @app.before_request
+    def _keep_index_current() -> None:
+        store.maybe_refresh()
+
+    @app.after_request
+    def _cross_origin(response: Response) -> Response:
+        if request.path.startswith(CORS_PREFIXES):
+            response.headers["Access-Control-Allow-Origin"] = "*"
+        return response
+
+    from catalog import api
+    from catalog import oai
+    from catalog import pages
+    from manifests import iiif
+
+    for blueprint in (api.blueprint, pages.blueprint, iiif.blueprint, oai.blueprint):
+        app.register_blueprint(blueprint)
+    app.register_error_handler(HTTPException, _error_response)
+    return app
+
+
+def _error_response(error: HTTPException) -> Response:
+    """JSON errors for machine endpoints; the catalog pages answer in HTML where they exist."""
+    if request.path.startswith(CORS_PREFIXES[:-1]):
+        return json_error(error.code or 500, error.description or error.name)
+    renderer = current_app.extensions.get("html_error")
+    return renderer(error) if renderer else error

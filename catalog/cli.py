@@ -1,0 +1,134 @@
+"""The `catalog` command: validate records, print the schema, serve, rebuild the index."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+from catalog.config import PROJECT_ROOT
+from catalog.model import record_json_schema
+from catalog.validation import Problem
+from catalog.validation import check_bytes
+from catalog.validation import record_warnings
+
+
+def validate_paths(paths: list[Path]) -> tuple[dict, list[Problem]]:
+    """Check files (folders are searched for *.json): a summary and every problem, errors first."""
+    files: list[Path] = []
+    for path in paths:
+        files += sorted(path.glob("*.json")) if path.is_dir() else [path]
+    errors: list[Problem] = []
+    warnings: list[Problem] = []
+    owners: dict[str, str] = {}
+    bad_files: set[str] = set()
+    for file in files:
+        shown = _shown(file)
+        try:
+            data = file.read_bytes()
+        except OSError as exc:
+            errors.append(Problem(shown, f"cannot be read ({exc.strerror})"))
+            bad_files.add(shown)
+            continue
+        record, problems = check_bytes(data, shown)
+        errors += problems
+        if problems:
+            bad_files.add(shown)
+        if record is None:
+            continue
+        if record.id in owners:
+            errors.append(Problem(shown, f"id: {record.id!r} is also the id of {owners[record.id]}"))
+            bad_files.add(shown)
+        else:
+            owners[record.id] = shown
+        warnings += record_warnings(record, shown)
+    summary = {
+        "files": len(files),
+        "valid": len(files) - len(bad_files),
+        "with_errors": len(bad_files),
+        "errors": len(errors),
+        "warnings": len(warnings),
+    }
+    return summary, errors + warnings
+
+
+def _shown(path: Path) -> str:
+    try:
+        return os.path.relpath(path)
+    except ValueError:
+        return str(path)
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    paths = [Path(p) for p in args.paths] or [Path("records") if Path("records").is_dir() else PROJECT_ROOT / "records"]
+    missing = [str(p) for p in paths if not p.exists()]
+    if missing:
+        print(f"catalog validate: no such file or folder: {', '.join(missing)}", file=sys.stderr)
+        return 2
+    summary, problems = validate_paths(paths)
+    if args.format == "json":
+        print(json.dumps({"summary": summary, "problems": [p.as_dict() for p in problems]},
+                         ensure_ascii=False, indent=2))
+    else:
+        print(f"{summary['files']} files checked: {summary['valid']} valid, "
+              f"{summary['with_errors']} with errors, {summary['warnings']} warnings")
+        for problem in problems:
+            print(f"{problem.severity}: {problem}")
+    failed = summary["errors"] > 0 or (args.strict and summary["warnings"] > 0)
+    return 1 if failed else 0
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    print(json.dumps(record_json_schema(), ensure_ascii=False, indent=2))
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from catalog import create_app
+
+    create_app().run(host=args.host, port=args.port, debug=args.debug, threaded=True)
+    return 0
+
+
+def cmd_reindex(args: argparse.Namespace) -> int:
+    from catalog import create_app
+
+    app = create_app()
+    result = app.extensions["store"].rebuild()
+    print(f"reindexed: {result.added + result.changed} records, {result.invalid} bad files")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="catalog", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    validate = commands.add_parser("validate", help="check record files and report every problem")
+    validate.add_argument("paths", nargs="*", help="files or folders (default: records/)")
+    validate.add_argument("--strict", action="store_true", help="exit 1 on warnings too")
+    validate.add_argument("--format", choices=("text", "json"), default="text")
+    validate.set_defaults(func=cmd_validate)
+
+    schema = commands.add_parser("schema", help="print the published record schema")
+    schema.set_defaults(func=cmd_schema)
+
+    serve = commands.add_parser("serve", help="run the server (development server; use gunicorn in production)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=5000)
+    serve.add_argument("--debug", action="store_true")
+    serve.set_defaults(func=cmd_serve)
+
+    reindex = commands.add_parser("reindex", help="rebuild the index from the record files (datestamps kept)")
+    reindex.set_defaults(func=cmd_reindex)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,325 @@
+"""The catalog record: the one source of truth for what a record is.
+
+The published JSON Schema (`schemas/record.schema.json`) is generated from these classes, so every
+rule is declarative (patterns, enums, `Literal`s) and reaches the schema. `strict=True` with
+`extra="forbid"` makes the model accept exactly what the schema accepts. Files are parsed with
+`Record.model_validate_json`, under which strict mode still reads ISO 8601 strings as dates.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Annotated
+from typing import Literal
+
+from pydantic import BaseModel
+from pydantic import ConfigDict
+from pydantic import Field
+from pydantic import model_validator
+
+SCHEMA_VERSION = "1.0.0"
+SCHEMA_ID = f"urn:archival-catalog:schema:record:{SCHEMA_VERSION}"
+
+RECORD_ID_PATTERN = r"^[a-z0-9](?:[a-z0-9-]{0,98}[a-z0-9])?$"
+
+Text = Annotated[str, Field(min_length=1)]
+"""A non-empty string, kept verbatim."""
+
+ClassificationLevel = Literal["top secret", "secret", "confidential", "restricted", "unclassified"]
+CLASSIFICATION_LEVELS: tuple[str, ...] = ClassificationLevel.__args__  # type: ignore[attr-defined]
+
+DocumentType = Literal[
+    "telegram",
+    "cable",
+    "memorandum",
+    "memorandum of conversation",
+    "letter",
+    "dispatch",
+    "report",
+    "note",
+    "message",
+    "minutes",
+    "file unit",
+]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+
+
+class DocumentDate(Strict):
+    """A date the document carries, with what it means; the first date of a record is its date."""
+
+    type: Literal["written", "sent", "received", "dated", "meeting", "filed", "stamped"] = Field(
+        description="What the date means: written, sent, received, ..."
+    )
+    date: dt.date = Field(description="ISO 8601 calendar date (start of the range, if a range).")
+    end_date: dt.date | None = Field(None, description="End of the range, where the source gives one.")
+    time: str | None = Field(
+        None, pattern=r"^([01]\d|2[0-3]):[0-5]\d$", description="Local time as HH:MM, where given."
+    )
+    timezone: str | None = Field(None, description="Time zone as printed, e.g. EST.")
+    approximate: bool = Field(False, description="True when the date is approximate or inferred.")
+    as_printed: str | None = Field(None, description="The date exactly as the source prints it.")
+    note: str | None = None
+
+    @model_validator(mode="after")
+    def _range_in_order(self) -> DocumentDate:
+        if self.end_date is not None and self.end_date < self.date:
+            raise ValueError("end_date is before date")
+        return self
+
+
+AgentRole = Literal["author", "sender", "signer", "transmitter", "recipient", "addressee", "copy"]
+
+
+class Agent(Strict):
+    """A person (or office) who made or received the document, named as the source names them."""
+
+    name: Text = Field(description="Normalized name, family name first: 'Harriman, W. Averell'.")
+    role: AgentRole
+    office: str | None = Field(None, description="The office held, as the source names it.")
+    as_printed: str | None = Field(
+        None, description="The heading as printed: 'The Ambassador in the Soviet Union (Harriman)'."
+    )
+
+
+class Person(Strict):
+    name: Text = Field(description="Normalized name, family name first.")
+    as_printed: str | None = None
+    note: str | None = None
+
+
+class Place(Strict):
+    name: Text = Field(description="Normalized place name: 'Moscow'.")
+    role: Literal["sent from", "sent to", "received at", "written at", "meeting place", "mentioned"]
+    as_printed: str | None = Field(None, description="As the source prints it: 'Moscow via War'.")
+
+
+class Repository(Strict):
+    name: Text = Field(description="The institution holding the original.")
+    division: str | None = Field(None, description="Division or unit, e.g. 'Manuscript Division'.")
+    location: str | None = None
+    note: str | None = Field(None, description="How the holding repository is known.")
+
+
+class Collection(Strict):
+    name: Text = Field(description="The archival collection: 'Moscow Embassy Files'.")
+    series: str | None = Field(None, description="Series within the collection.")
+    file: str | None = Field(None, description="File unit: '710 Sino-Soviet Relations'.")
+
+
+class Classification(Strict):
+    level: ClassificationLevel = Field(description="The original classification, normalized.")
+    as_marked: list[Text] = Field(
+        default_factory=list, description="Every classification marking exactly as it appears."
+    )
+
+
+class Marking(Strict):
+    kind: Literal["precedence", "handling", "paraphrase", "routing", "stamp", "other"]
+    text: Text = Field(description="The marking verbatim.")
+
+
+class Transmission(Strict):
+    """How a message travelled: channel, route, sections, numbers."""
+
+    channel: str | None = Field(None, description="e.g. 'Navy channels'.")
+    route: str | None = Field(None, description="e.g. 'via War'.")
+    transmitted_by: str | None = None
+    sections: int | None = Field(None, ge=1)
+    telegram_number: str | None = None
+    date_time_group: str | None = Field(None, description="As printed, e.g. '160900'.")
+    form: str | None = Field(None, description="The message form, e.g. 'S. C. Form No. 7'.")
+    note: str | None = None
+
+
+class Declassification(Strict):
+    """One declassification action, each element as recorded on the stamp or in the source."""
+
+    authority: Text = Field(description="Normalized citation: 'E.O. 11652, Sec. 3(E) and 5(D) or (E)'.")
+    authority_as_printed: str | None = None
+    agency_letter: str | None = Field(None, description="e.g. 'Department of State letter, Aug. 9, 1973'.")
+    by: str | None = Field(None, description="Who declassified, as recorded.")
+    date: dt.date | None = None
+    date_as_printed: str | None = None
+    as_printed: str | None = Field(None, description="The whole stamp, verbatim.")
+
+
+class Edition(Strict):
+    """A publication where the document is printed or published online."""
+
+    publisher: Text
+    title: Text
+    series: str | None = None
+    volume_id: str | None = Field(None, description="Publisher's volume identifier, e.g. 'frus1945v07'.")
+    year: int | None = Field(None, ge=1800, le=2100)
+    document_number: str | None = None
+    record_id: str | None = Field(None, description="Publisher's record identifier (Wilson Center).")
+    pages: str | None = Field(None, description="Printed pages, e.g. '685–687'.")
+    url: str | None = Field(None, pattern=r"^https?://")
+    source_note: str | None = Field(None, description="The edition's source note verbatim.")
+
+
+class Provenance(Strict):
+    repository: Repository
+    collection: Collection
+    file_number: str | None = Field(
+        None, min_length=1, description="State Department decimal file number verbatim (en dash kept)."
+    )
+    classification: Classification
+    markings: list[Marking] = Field(default_factory=list)
+    paraphrase: bool | None = Field(None, description="True when the text is a paraphrase.")
+    transmission: Transmission | None = None
+    declassification: list[Declassification] = Field(default_factory=list)
+    editions: list[Edition] = Field(default_factory=list)
+
+
+class FootnoteReference(Strict):
+    page: Text = Field(description="Label of the page that carries the reference mark.")
+    after: str | None = Field(None, description="The text the mark follows, to place it in the page.")
+
+
+class Footnote(Strict):
+    number: Text = Field(description="The number as printed: '63', '50a'.")
+    text: Text
+    referenced_at: FootnoteReference | None = None
+
+
+class Note(Strict):
+    kind: Literal["editorial", "cataloger", "source", "content"]
+    text: Text
+
+
+class Correction(Strict):
+    """A corrected reading beside, never instead of, the verbatim text."""
+
+    page: Text
+    original: Text
+    reading: Text
+
+
+class Rights(Strict):
+    statement: Text
+    uri: str | None = Field(None, pattern=r"^https?://")
+    holder: str | None = None
+
+
+class Access(Strict):
+    status: Literal["open", "restricted"]
+    reason: str | None = None
+    release_date: dt.date | None = Field(None, description="Restricted records open on this date.")
+
+    @model_validator(mode="after")
+    def _restricted_has_reason(self) -> Access:
+        if self.status == "restricted" and not self.reason:
+            raise ValueError("a restricted record needs a reason")
+        return self
+
+
+class Page(Strict):
+    label: Text = Field(description="The page label as printed: '685', '-2-', 'PAGE 2'.")
+    label_supplied: bool = Field(False, description="True when the label is the cataloger's, not printed.")
+    text: str = Field(description="The page's text verbatim.")
+    image_service: str | None = Field(None, pattern=r"^https?://", description="IIIF Image API service.")
+    image_url: str | None = Field(None, pattern=r"^https?://")
+    width: int | None = Field(None, ge=1)
+    height: int | None = Field(None, ge=1)
+
+
+class Part(Strict):
+    """One document within a compound item, with its own description and pages."""
+
+    title: Text
+    document_type: DocumentType
+    dates: list[DocumentDate] = Field(default_factory=list)
+    creators: list[Agent] = Field(default_factory=list)
+    recipients: list[Agent] = Field(default_factory=list)
+    places: list[Place] = Field(default_factory=list)
+    classification: Classification | None = None
+    markings: list[Marking] = Field(default_factory=list)
+    transmission: Transmission | None = None
+    declassification: list[Declassification] = Field(default_factory=list)
+    pages: list[Page] = Field(min_length=1)
+
+
+class Description(Strict):
+    summary: str | None = None
+    summary_source: str | None = Field(None, description="Who wrote the summary, where not us.")
+    subjects: list[Text] = Field(default_factory=list)
+    notes: list[Note] = Field(default_factory=list)
+
+
+class Cataloging(Strict):
+    created: dt.datetime
+    modified: dt.datetime
+    cataloger: str | None = None
+    sources: list[Text] = Field(default_factory=list, description="What the record was made from.")
+
+
+class Record(Strict):
+    """One archival document. It has either `pages` (a single document) or `parts` (a compound item)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"oneOf": [{"required": ["pages"]}, {"required": ["parts"]}]}
+    )
+
+    id: str = Field(pattern=RECORD_ID_PATTERN, description="Stable, URL-safe; the file name without .json.")
+    title: Text = Field(description="The title as the source heads it.")
+    document_type: DocumentType
+    language: str = Field(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$", description="BCP 47 tag, e.g. 'en'.")
+    dates: list[DocumentDate] = Field(min_length=1, description="The first date is the document's date.")
+    creators: list[Agent] = Field(default_factory=list)
+    recipients: list[Agent] = Field(default_factory=list)
+    persons_mentioned: list[Person] = Field(default_factory=list)
+    places: list[Place] = Field(default_factory=list)
+    provenance: Provenance
+    description: Description = Field(default_factory=Description)
+    footnotes: list[Footnote] = Field(default_factory=list)
+    corrections: list[Correction] = Field(default_factory=list)
+    rights: Rights
+    access: Access
+    pages: list[Page] | None = Field(None, min_length=1)
+    parts: list[Part] | None = Field(None, min_length=2)
+    cataloging: Cataloging
+
+    @model_validator(mode="after")
+    def _pages_or_parts(self) -> Record:
+        if (self.pages is None) == (self.parts is None):
+            raise ValueError("a record has either 'pages' or 'parts', not both and not neither")
+        return self
+
+    @property
+    def date(self) -> DocumentDate:
+        return self.dates[0]
+
+    def all_pages(self) -> list[tuple[Part | None, Page]]:
+        """Every page in reading order, with the part it belongs to (None for a simple record)."""
+        if self.parts is None:
+            return [(None, page) for page in self.pages or []]
+        return [(part, page) for part in self.parts for page in part.pages]
+
+    def is_public(self, today: dt.date | None = None) -> bool:
+        """Open, or restricted with a release date that has passed."""
+        if self.access.status == "open":
+            return True
+        release = self.access.release_date
+        return release is not None and release <= (today or dt.date.today())
+
+
+def slugify(text: str) -> str:
+    """URL slug for collection names and other facet values."""
+    slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+    return slug or "untitled"
+
+
+def record_json_schema() -> dict:
+    """The published schema: generated from the model, with `$schema`, `$id` and version."""
+    schema = Record.model_json_schema()
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": SCHEMA_ID,
+        "version": SCHEMA_VERSION,
+        **schema,
+    }

@@ -1,0 +1,491 @@
+"""The store: the only code that reads `records/`, and the embedded index built from it.
+
+The index is one SQLite file in the instance folder, shared by every worker process:
+
+- `records`: the current valid version of each record (its source bytes and the columns views
+  sort and filter on). A file that turns invalid keeps its last valid version here.
+- `facets`: (record, facet, value) rows, so facet counts are SQL `GROUP BY`s, never Python loops.
+- `record_text`: an FTS5 table over title, people, provenance, body and notes.
+- `ledger`: per id, the content hash and the OAI-PMH datestamp, which changes exactly when the
+  canonical content changes, and the deletion time. Rebuilding the derived tables keeps it.
+- `problems`: bad files, with the same messages `catalog validate` prints.
+
+`refresh()` compares the folder with the index by (mtime, size), reads only what changed, and
+applies the changes in one transaction. One process at a time refreshes (an advisory file lock);
+the others read the result. Nothing here holds every record in memory.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import fcntl
+import hashlib
+import json
+import os
+import sqlite3
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+from pathlib import Path
+
+from catalog.model import Record
+from catalog.model import slugify
+from catalog.validation import Problem
+from catalog.validation import check_bytes
+
+INDEX_VERSION = 1
+
+DERIVED_SCHEMA = """
+CREATE TABLE records (
+    rowid INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    path TEXT NOT NULL,
+    mtime_ns INTEGER NOT NULL,
+    size INTEGER NOT NULL,
+    content_hash TEXT NOT NULL,
+    source TEXT NOT NULL,
+    title TEXT NOT NULL,
+    document_type TEXT NOT NULL,
+    date TEXT NOT NULL,
+    date_as_printed TEXT,
+    year INTEGER NOT NULL,
+    creators TEXT NOT NULL,
+    recipients TEXT NOT NULL,
+    collection TEXT NOT NULL,
+    collection_slug TEXT NOT NULL,
+    repository TEXT NOT NULL,
+    classification TEXT NOT NULL,
+    file_number TEXT,
+    summary TEXT,
+    page_count INTEGER NOT NULL,
+    access TEXT NOT NULL,
+    release_date TEXT,
+    public INTEGER NOT NULL
+);
+CREATE INDEX records_public_date ON records(public, date, id);
+CREATE INDEX records_public_title ON records(public, title, id);
+CREATE INDEX records_release ON records(public, release_date);
+CREATE INDEX records_path ON records(path);
+CREATE TABLE facets (
+    record_rowid INTEGER NOT NULL,
+    facet TEXT NOT NULL,
+    value TEXT NOT NULL,
+    PRIMARY KEY (facet, value, record_rowid)
+) WITHOUT ROWID;
+CREATE INDEX facets_record ON facets(record_rowid);
+CREATE VIRTUAL TABLE record_text USING fts5(
+    title, people, provenance, body, notes,
+    tokenize = 'unicode61 remove_diacritics 2'
+);
+"""
+
+DURABLE_SCHEMA = """
+CREATE TABLE IF NOT EXISTS ledger (
+    id TEXT PRIMARY KEY,
+    content_hash TEXT NOT NULL,
+    datestamp TEXT NOT NULL,
+    public INTEGER NOT NULL,
+    ever_public INTEGER NOT NULL,
+    deleted_at TEXT
+);
+CREATE INDEX IF NOT EXISTS ledger_datestamp ON ledger(datestamp, id);
+CREATE TABLE IF NOT EXISTS problems (
+    path TEXT PRIMARY KEY,
+    mtime_ns INTEGER NOT NULL,
+    size INTEGER NOT NULL,
+    messages TEXT NOT NULL
+);
+"""
+
+FACETS = ("collection", "repository", "type", "classification", "decade", "year", "creator", "recipient", "place")
+
+
+def utc_now() -> str:
+    """The current time as an OAI-PMH datestamp (UTC, seconds)."""
+    return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def content_hash(record: Record) -> str:
+    """Hash of the canonical content: reformatting a file does not change it."""
+    return hashlib.sha256(record.model_dump_json().encode()).hexdigest()
+
+
+@dataclass
+class RefreshResult:
+    added: int = 0
+    changed: int = 0
+    removed: int = 0
+    invalid: int = 0
+    released: int = 0
+    skipped: bool = False
+
+    @property
+    def touched(self) -> int:
+        return self.added + self.changed + self.removed + self.released
+
+
+class Store:
+    """Records and their index. Thread-safe: one SQLite connection per thread."""
+
+    def __init__(self, records_dir: str | Path, instance_dir: str | Path, refresh_interval: float = 1.0):
+        self.records_dir = Path(records_dir).resolve()
+        self.instance_dir = Path(instance_dir)
+        self.instance_dir.mkdir(parents=True, exist_ok=True)
+        self.index_path = self.instance_dir / "index.sqlite3"
+        self.refresh_interval = refresh_interval
+        self._local = threading.local()
+        self._last_refresh = 0.0
+        self._refresh_mutex = threading.Lock()
+        self._cache: OrderedDict[tuple[str, str], Record] = OrderedDict()
+        self._cache_mutex = threading.Lock()
+        self._migrate()
+
+    # -- connections and schema ------------------------------------------------------------
+    @property
+    def db(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None or getattr(self._local, "pid", None) != os.getpid():
+            conn = sqlite3.connect(self.index_path, timeout=30, isolation_level=None, check_same_thread=False)
+            conn.row_factory = sqlite3.Row
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA busy_timeout=30000")
+            self._local.conn = conn
+            self._local.pid = os.getpid()
+        return conn
+
+    def _migrate(self) -> None:
+        with self._lock_file(blocking=True):
+            db = self.db
+            db.executescript(DURABLE_SCHEMA)
+            if db.execute("PRAGMA user_version").fetchone()[0] != INDEX_VERSION:
+                self._drop_derived(db)
+                db.executescript(DERIVED_SCHEMA)
+                db.execute(f"PRAGMA user_version={INDEX_VERSION}")
+
+    @staticmethod
+    def _drop_derived(db: sqlite3.Connection) -> None:
+        for table in ("record_text", "facets", "records"):
+            db.execute(f"DROP TABLE IF EXISTS {table}")
+        db.execute("DELETE FROM problems")
+
+    def rebuild(self) -> RefreshResult:
+        """Recreate the derived tables from the files; datestamps in the ledger are kept."""
+        with self._lock_file(blocking=True):
+            db = self.db
+            db.execute("BEGIN IMMEDIATE")
+            self._drop_derived(db)
+            db.execute("COMMIT")
+            db.executescript(DERIVED_SCHEMA)
+        return self.refresh(force=True)
+
+    def _lock_file(self, blocking: bool):
+        return _FileLock(self.instance_dir / "refresh.lock", blocking)
+
+    # -- keeping the index current ---------------------------------------------------------
+    def maybe_refresh(self) -> None:
+        """Refresh if the last check is older than the refresh interval (cheap otherwise)."""
+        if time.monotonic() - self._last_refresh < self.refresh_interval:
+            return
+        if self._refresh_mutex.acquire(blocking=False):
+            try:
+                if time.monotonic() - self._last_refresh >= self.refresh_interval:
+                    self.refresh(blocking=False)
+            finally:
+                self._refresh_mutex.release()
+
+    def refresh(self, force: bool = False, blocking: bool = True) -> RefreshResult:
+        """Bring the index in line with the folder; returns what changed."""
+        with self._lock_file(blocking) as locked:
+            self._last_refresh = time.monotonic()
+            if not locked:
+                return RefreshResult(skipped=True)
+            return self._refresh_locked(force)
+
+    def _scan(self) -> dict[str, os.stat_result]:
+        found: dict[str, os.stat_result] = {}
+        try:
+            entries = os.scandir(self.records_dir)
+        except FileNotFoundError:
+            return found
+        with entries:
+            for entry in entries:
+                if not entry.name.endswith(".json") or entry.name.startswith("."):
+                    continue
+                try:
+                    if not entry.is_file(follow_symlinks=False):
+                        continue
+                    found[entry.name] = entry.stat(follow_symlinks=False)
+                except OSError:
+                    continue
+        return found
+
+    def _refresh_locked(self, force: bool) -> RefreshResult:
+        result = RefreshResult()
+        db = self.db
+        on_disk = self._scan()
+        indexed = {row["path"]: (row["mtime_ns"], row["size"], row["id"])
+                   for row in db.execute("SELECT path, mtime_ns, size, id FROM records")}
+        known_bad = {row["path"]: (row["mtime_ns"], row["size"])
+                     for row in db.execute("SELECT path, mtime_ns, size FROM problems")}
+
+        to_read = []
+        for name, st in on_disk.items():
+            stamp = (st.st_mtime_ns, st.st_size)
+            if force or (indexed.get(name, (None, None))[:2] != stamp and known_bad.get(name) != stamp):
+                to_read.append((name, stamp))
+        vanished = [name for name in indexed if name not in on_disk]
+        vanished_bad = [name for name in known_bad if name not in on_disk]
+        today = dt.date.today().isoformat()
+        due = db.execute(
+            "SELECT COUNT(*) FROM records WHERE public = 0 AND release_date IS NOT NULL AND release_date <= ?",
+            (today,)).fetchone()[0]
+        if not to_read and not vanished and not vanished_bad and not due:
+            return result
+
+        parsed = []
+        for name, stamp in sorted(to_read):
+            try:
+                data = (self.records_dir / name).read_bytes()
+            except OSError as exc:
+                parsed.append((name, stamp, None, [Problem(f"records/{name}", f"cannot be read ({exc.strerror})")]))
+                continue
+            record, problems = check_bytes(data, f"records/{name}")
+            parsed.append((name, stamp, None if problems else (record, data), problems))
+
+        now = utc_now()
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            for name in vanished:
+                self._remove(db, indexed[name][2], now)
+                result.removed += 1
+            for name in vanished_bad:
+                db.execute("DELETE FROM problems WHERE path = ?", (name,))
+            for name, stamp, loaded, problems in parsed:
+                if problems:
+                    db.execute("INSERT OR REPLACE INTO problems(path, mtime_ns, size, messages) VALUES (?,?,?,?)",
+                               (name, stamp[0], stamp[1], json.dumps([str(p) for p in problems])))
+                    result.invalid += 1
+                    continue
+                record, data = loaded
+                db.execute("DELETE FROM problems WHERE path = ?", (name,))
+                outcome = self._upsert(db, name, stamp, record, data, now, today)
+                if outcome == "added":
+                    result.added += 1
+                elif outcome == "changed":
+                    result.changed += 1
+            result.released = self._release_due(db, today, now)
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        return result
+
+    def _upsert(self, db, name, stamp, record: Record, data: bytes, now: str, today: str) -> str:
+        digest = content_hash(record)
+        public = int(record.is_public(dt.date.fromisoformat(today)))
+        row = db.execute("SELECT rowid, content_hash FROM records WHERE id = ?", (record.id,)).fetchone()
+        if row is not None and row["content_hash"] == digest:
+            db.execute("UPDATE records SET path = ?, mtime_ns = ?, size = ?, source = ? WHERE rowid = ?",
+                        (name, stamp[0], stamp[1], data.decode(), row["rowid"]))
+            self._touch_ledger(db, record.id, digest, public, now)
+            return "same"
+        if row is not None:
+            self._delete_derived(db, row["rowid"])
+        columns = index_columns(record)
+        columns.update(id=record.id, path=name, mtime_ns=stamp[0], size=stamp[1], content_hash=digest,
+                       source=data.decode(), public=public)
+        names = ", ".join(columns)
+        marks = ", ".join("?" for _ in columns)
+        cursor = db.execute(f"INSERT INTO records({names}) VALUES ({marks})", tuple(columns.values()))
+        rowid = cursor.lastrowid
+        db.executemany("INSERT OR IGNORE INTO facets(record_rowid, facet, value) VALUES (?,?,?)",
+                       [(rowid, facet, value) for facet, value in facet_values(record)])
+        db.execute("INSERT INTO record_text(rowid, title, people, provenance, body, notes) VALUES (?,?,?,?,?,?)",
+                   (rowid, *search_texts(record)))
+        self._touch_ledger(db, record.id, digest, public, now)
+        return "changed" if row is not None else "added"
+
+    @staticmethod
+    def _touch_ledger(db, record_id: str, digest: str, public: int, now: str) -> None:
+        """Move the datestamp only when content, visibility or existence changes."""
+        old = db.execute("SELECT content_hash, public, deleted_at FROM ledger WHERE id = ?", (record_id,)).fetchone()
+        if old is None:
+            db.execute("INSERT INTO ledger(id, content_hash, datestamp, public, ever_public, deleted_at) "
+                       "VALUES (?,?,?,?,?,NULL)", (record_id, digest, now, public, public))
+        elif old["content_hash"] != digest or old["public"] != public or old["deleted_at"] is not None:
+            db.execute("UPDATE ledger SET content_hash = ?, datestamp = ?, public = ?, "
+                       "ever_public = MAX(ever_public, ?), deleted_at = NULL WHERE id = ?",
+                       (digest, now, public, public, record_id))
+
+    def _remove(self, db, record_id: str, now: str) -> None:
+        row = db.execute("SELECT rowid FROM records WHERE id = ?", (record_id,)).fetchone()
+        if row is not None:
+            self._delete_derived(db, row["rowid"])
+        db.execute("UPDATE ledger SET deleted_at = ?, datestamp = ?, public = 0 WHERE id = ?",
+                   (now, now, record_id))
+
+    @staticmethod
+    def _delete_derived(db, rowid: int) -> None:
+        db.execute("DELETE FROM records WHERE rowid = ?", (rowid,))
+        db.execute("DELETE FROM facets WHERE record_rowid = ?", (rowid,))
+        db.execute("DELETE FROM record_text WHERE rowid = ?", (rowid,))
+
+    def _release_due(self, db, today: str, now: str) -> int:
+        due = db.execute("SELECT id FROM records WHERE public = 0 AND release_date IS NOT NULL "
+                         "AND release_date <= ?", (today,)).fetchall()
+        for row in due:
+            db.execute("UPDATE records SET public = 1 WHERE id = ?", (row["id"],))
+            db.execute("UPDATE ledger SET public = 1, ever_public = 1, datestamp = ? WHERE id = ?",
+                       (now, row["id"]))
+        return len(due)
+
+    # -- reading ---------------------------------------------------------------------------
+    def get(self, record_id: str, include_restricted: bool = False) -> Record | None:
+        """The record with this id, or None (also for restricted records unless asked)."""
+        row = self.get_row(record_id, include_restricted)
+        return None if row is None else self.record_from_row(row)
+
+    def get_row(self, record_id: str, include_restricted: bool = False) -> sqlite3.Row | None:
+        if not isinstance(record_id, str) or len(record_id) > 200:
+            return None
+        sql = "SELECT * FROM records WHERE id = ?" + ("" if include_restricted else " AND public = 1")
+        return self.db.execute(sql, (record_id,)).fetchone()
+
+    def record_from_row(self, row: sqlite3.Row) -> Record:
+        """Parse a stored record, memoised by content hash (records are immutable values)."""
+        key = (row["id"], row["content_hash"])
+        with self._cache_mutex:
+            record = self._cache.get(key)
+            if record is not None:
+                self._cache.move_to_end(key)
+                return record
+        record = Record.model_validate_json(row["source"])
+        with self._cache_mutex:
+            self._cache[key] = record
+            while len(self._cache) > 512:
+                self._cache.popitem(last=False)
+        return record
+
+    def count(self) -> int:
+        return self.db.execute("SELECT COUNT(*) FROM records WHERE public = 1").fetchone()[0]
+
+    def list_rows(self, offset: int, limit: int) -> list[sqlite3.Row]:
+        """Public records in date order (date, then id), without their source."""
+        return self.db.execute(
+            "SELECT id, title, date, date_as_printed, document_type, creators, recipients, collection, "
+            "collection_slug, classification, content_hash FROM records WHERE public = 1 "
+            "ORDER BY date, id LIMIT ? OFFSET ?", (limit, offset)).fetchall()
+
+    def problems(self) -> list[dict]:
+        """Bad files and their messages; a bad file whose record is still served says so."""
+        out = []
+        for row in self.db.execute("SELECT p.path, p.messages, r.id AS served FROM problems p "
+                                   "LEFT JOIN records r ON r.path = p.path ORDER BY p.path"):
+            out.append({"path": f"records/{row['path']}", "problems": json.loads(row["messages"]),
+                        "serving_last_valid_version": row["served"] is not None})
+        return out
+
+    def last_change(self) -> str | None:
+        """Latest datestamp in the ledger: a cheap validator for caches."""
+        return self.db.execute("SELECT MAX(datestamp) FROM ledger").fetchone()[0]
+
+
+class _FileLock:
+    """An advisory inter-process lock; `__enter__` says whether it was obtained."""
+
+    def __init__(self, path: Path, blocking: bool):
+        self.path = path
+        self.blocking = blocking
+        self.handle = None
+
+    def __enter__(self) -> bool:
+        self.handle = open(self.path, "a+")
+        try:
+            fcntl.flock(self.handle, fcntl.LOCK_EX | (0 if self.blocking else fcntl.LOCK_NB))
+            return True
+        except BlockingIOError:
+            self.handle.close()
+            self.handle = None
+            return False
+
+    def __exit__(self, *exc) -> None:
+        if self.handle is not None:
+            fcntl.flock(self.handle, fcntl.LOCK_UN)
+            self.handle.close()
+
+
+# -- what a record contributes to the index (pure functions) ----------------------------------
+
+def _agents(agents) -> list[str]:
+    return [a.name for a in agents]
+
+
+def _record_agents(record: Record, attr: str) -> list[str]:
+    names = _agents(getattr(record, attr))
+    for part in record.parts or []:
+        names += [n for n in _agents(getattr(part, attr)) if n not in names]
+    return names
+
+
+def index_columns(record: Record) -> dict[str, object]:
+    date = record.date
+    return {
+        "title": record.title,
+        "document_type": record.document_type,
+        "date": date.date.isoformat(),
+        "date_as_printed": date.as_printed,
+        "year": date.date.year,
+        "creators": json.dumps(_record_agents(record, "creators"), ensure_ascii=False),
+        "recipients": json.dumps(_record_agents(record, "recipients"), ensure_ascii=False),
+        "collection": record.provenance.collection.name,
+        "collection_slug": slugify(record.provenance.collection.name),
+        "repository": record.provenance.repository.name,
+        "classification": record.provenance.classification.level,
+        "file_number": record.provenance.file_number,
+        "summary": record.description.summary,
+        "page_count": len(record.all_pages()),
+        "access": record.access.status,
+        "release_date": record.access.release_date.isoformat() if record.access.release_date else None,
+    }
+
+
+def facet_values(record: Record) -> list[tuple[str, str]]:
+    """(facet, value) pairs: what the record is counted under in browse and OAI-PMH sets."""
+    year = record.date.date.year
+    pairs = [
+        ("collection", record.provenance.collection.name),
+        ("repository", record.provenance.repository.name),
+        ("type", record.document_type),
+        ("classification", record.provenance.classification.level),
+        ("decade", f"{year // 10 * 10}s"),
+        ("year", str(year)),
+    ]
+    pairs += [("type", part.document_type) for part in record.parts or []]
+    pairs += [("creator", name) for name in _record_agents(record, "creators")]
+    pairs += [("recipient", name) for name in _record_agents(record, "recipients")]
+    places = list(record.places) + [p for part in record.parts or [] for p in part.places]
+    pairs += [("place", place.name) for place in places]
+    return list(dict.fromkeys(pairs))
+
+
+def search_texts(record: Record) -> tuple[str, str, str, str, str]:
+    """The five full-text columns: title, people, provenance, body, notes."""
+    agents = list(record.creators) + list(record.recipients)
+    for part in record.parts or []:
+        agents += list(part.creators) + list(part.recipients)
+    people = [f"{a.name} {a.office or ''} {a.as_printed or ''}" for a in agents]
+    people += [f"{p.name} {p.as_printed or ''}" for p in record.persons_mentioned]
+    prov = record.provenance
+    provenance = [prov.repository.name, prov.repository.division or "", prov.collection.name,
+                  prov.collection.series or "", prov.collection.file or "", prov.file_number or "",
+                  *prov.classification.as_marked, *(m.text for m in prov.markings),
+                  *(d.authority for d in prov.declassification),
+                  *(f"{e.title} {e.document_number or ''}" for e in prov.editions)]
+    body = "\n\n".join(page.text for _part, page in record.all_pages())
+    notes = [record.description.summary or "", *record.description.subjects,
+             *(n.text for n in record.description.notes), *(f.text for f in record.footnotes),
+             *(c.reading for c in record.corrections)]
+    return (record.title, "\n".join(people), "\n".join(p for p in provenance if p), body,
+            "\n".join(n for n in notes if n))

@@ -1,0 +1,1 @@
+"""IIIF Presentation 3.0 manifests, collections and page images."""
