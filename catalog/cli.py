@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 
@@ -25,7 +24,7 @@ def validate_paths(paths: list[Path]) -> tuple[dict, list[Problem]]:
     owners: dict[str, str] = {}
     bad_files: set[str] = set()
     for file in files:
-        shown = _shown(file)
+        shown = str(file)
         try:
             data = file.read_bytes()
         except OSError as exc:
@@ -52,13 +51,6 @@ def validate_paths(paths: list[Path]) -> tuple[dict, list[Problem]]:
         "warnings": len(warnings),
     }
     return summary, errors + warnings
-
-
-def _shown(path: Path) -> str:
-    try:
-        return os.path.relpath(path)
-    except ValueError:
-        return str(path)
 
 
 def cmd_validate(args: argparse.Namespace) -> int:

@@ -1,0 +1,81 @@
+"""The JSON API, through the test client and through a real gunicorn server."""
+
+import json
+import time
+
+import requests
+
+from tests.conftest import write_record
+
+
+def test_list_is_paginated_with_absolute_links(make_app, records_dir, synthetic):
+    for n in range(1, 8):
+        record = synthetic(n)
+        record["access"] = {"status": "open"}
+        write_record(records_dir, record)
+    client = make_app(records_dir, CATALOG_BASE_URL="https://catalog.example.org").test_client()
+    first = client.get("/api/records?per_page=5").get_json()
+    assert first["total"] == 12 and first["pages"] == 3 and len(first["items"]) == 5
+    assert first["links"]["next"] == "https://catalog.example.org/api/records?page=2&per_page=5"
+    item = first["items"][0]
+    assert set(item) >= {"id", "title", "date", "links"}
+    assert item["links"]["self"] == f"https://catalog.example.org/api/records/{item['id']}"
+    last = client.get("/api/records?per_page=5&page=3").get_json()
+    assert len(last["items"]) == 2 and "next" not in last["links"]
+    seen = [i["id"] for p in (1, 2, 3) for i in client.get(f"/api/records?per_page=5&page={p}").get_json()["items"]]
+    assert len(seen) == len(set(seen)) == 12
+
+
+def test_record_is_returned_as_stored(client, records_dir):
+    path = next(records_dir.glob("*.json"))
+    response = client.get(f"/api/records/{path.stem}")
+    assert response.status_code == 200
+    assert response.mimetype == "application/json"
+    assert response.get_data() == path.read_bytes()
+
+
+def test_unknown_record_is_a_json_404(client):
+    response = client.get("/api/records/no-such-record")
+    assert response.status_code == 404
+    assert response.get_json()["error"]["status"] == 404
+
+
+def test_bad_paging_arguments_are_400s(client):
+    for query in ("page=0", "page=-1", "page=abc", "per_page=1000000000", "page=1&page=2"):
+        response = client.get(f"/api/records?{query}")
+        assert response.status_code == 400, query
+        assert response.get_json()["error"]["message"]
+
+
+def test_health_reports_counts_and_bad_files(client, records_dir):
+    assert client.get("/api/health").get_json()["records"] == 5
+    (records_dir / "bad.json").write_text('{"id": "bad"}')
+    health = client.get("/api/health").get_json()
+    assert health["records"] == 5 and health["bad_files"] == 1
+    assert health["problems"][0]["path"] == "records/bad.json"
+    assert "'title' is a required property" in " ".join(health["problems"][0]["problems"])
+
+
+def test_real_server_serves_the_api_and_survives_a_bad_file(live_server):
+    listing = requests.get(f"{live_server.url}/api/records", timeout=10)
+    assert listing.status_code == 200
+    assert listing.headers["Access-Control-Allow-Origin"] == "*"
+    ids = [item["id"] for item in listing.json()["items"]]
+    assert len(ids) == 5
+    assert ids[0] in listing.json()["items"][0]["links"]["self"]
+
+    (live_server.records_dir / "dropped.json").write_text('{"id": "dropped", "title": ')
+    deadline = time.monotonic() + 5
+    health = {}
+    while time.monotonic() < deadline:
+        health = requests.get(f"{live_server.url}/api/health", timeout=10).json()
+        if health["bad_files"]:
+            break
+        time.sleep(0.2)
+    assert health["bad_files"] == 1 and health["records"] == 5
+    assert health["problems"][0]["path"] == "records/dropped.json"
+    for record_id in ids:  # every worker keeps serving every good record
+        for _ in range(4):
+            response = requests.get(f"{live_server.url}/api/records/{record_id}", timeout=10)
+            assert response.status_code == 200
+            assert json.loads(response.content)["id"] == record_id
