@@ -18,6 +18,13 @@ from catalog.store import Store
 
 CORS_PREFIXES = ("/api/", "/iiif/", "/schemas/", "/oai")
 
+PAGE_CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+            "frame-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'self'")
+VIEWER_CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+              "img-src 'self' data: blob: https: http:; connect-src 'self' https: http:; font-src 'self' data:; "
+              "object-src 'none'; base-uri 'none'; frame-ancestors 'self'")
+"""The viewer page runs Mirador, which injects styles and may load images from remote IIIF services."""
+
 
 def create_app(test_config: dict | None = None) -> Flask:
     """Build the app: settings from defaults, then `CATALOG_*` variables, then `test_config`."""
@@ -39,9 +46,14 @@ def create_app(test_config: dict | None = None) -> Flask:
         store.maybe_refresh()
 
     @app.after_request
-    def _cross_origin(response: Response) -> Response:
+    def _headers(response: Response) -> Response:
         if request.path.startswith(CORS_PREFIXES):
             response.headers["Access-Control-Allow-Origin"] = "*"
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Referrer-Policy"] = "strict-origin-when-cross-origin"
+        if response.mimetype == "text/html":
+            viewer = request.path.startswith("/iiif/") and request.path.endswith("/viewer")
+            response.headers.setdefault("Content-Security-Policy", VIEWER_CSP if viewer else PAGE_CSP)
         return response
 
     from catalog import api

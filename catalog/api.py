@@ -11,11 +11,13 @@ from flask import url_for
 from werkzeug.exceptions import HTTPException
 
 from catalog.http import absolute
+from catalog.http import base_url
 from catalog.http import get_store
 from catalog.http import json_error
 from catalog.http import json_response
 from catalog.http import page_args
 from catalog.model import record_json_schema
+from catalog.openapi import openapi_document
 
 blueprint = Blueprint("api", __name__)
 
@@ -90,6 +92,11 @@ def health() -> Response:
         "problems": problems,
         "last_change": store.last_change(),
     })
+
+
+@blueprint.get("/api/openapi.json")
+def openapi() -> Response:
+    return json_response(openapi_document(base_url()))
 
 
 @blueprint.get("/schemas/record.schema.json")

@@ -26,7 +26,8 @@ RECORD_ID_PATTERN = r"^[a-z0-9](?:[a-z0-9-]{0,98}[a-z0-9])?$"
 Text = Annotated[str, Field(min_length=1)]
 """A non-empty string, kept verbatim."""
 
-ClassificationLevel = Literal["top secret", "secret", "confidential", "restricted", "unclassified"]
+ClassificationLevel = Literal["top secret", "secret", "confidential", "restricted", "unclassified", "unmarked"]
+"""`unmarked`: the source prints no classification marking (which does not prove it was unclassified)."""
 CLASSIFICATION_LEVELS: tuple[str, ...] = ClassificationLevel.__args__  # type: ignore[attr-defined]
 
 DocumentType = Literal[
@@ -83,6 +84,7 @@ class Agent(Strict):
     as_printed: str | None = Field(
         None, description="The heading as printed: 'The Ambassador in the Soviet Union (Harriman)'."
     )
+    note: str | None = Field(None, description="How the person is identified, where not printed.")
 
 
 class Person(Strict):
@@ -95,6 +97,7 @@ class Place(Strict):
     name: Text = Field(description="Normalized place name: 'Moscow'.")
     role: Literal["sent from", "sent to", "received at", "written at", "meeting place", "mentioned"]
     as_printed: str | None = Field(None, description="As the source prints it: 'Moscow via War'.")
+    note: str | None = None
 
 
 class Repository(Strict):
@@ -138,13 +141,16 @@ class Transmission(Strict):
 class Declassification(Strict):
     """One declassification action, each element as recorded on the stamp or in the source."""
 
-    authority: Text = Field(description="Normalized citation: 'E.O. 11652, Sec. 3(E) and 5(D) or (E)'.")
+    authority: str | None = Field(
+        None, min_length=1, description="Normalized citation: 'E.O. 11652, Sec. 3(E) and 5(D) or (E)'."
+    )
     authority_as_printed: str | None = None
     agency_letter: str | None = Field(None, description="e.g. 'Department of State letter, Aug. 9, 1973'.")
     by: str | None = Field(None, description="Who declassified, as recorded.")
     date: dt.date | None = None
     date_as_printed: str | None = None
     as_printed: str | None = Field(None, description="The whole stamp, verbatim.")
+    note: str | None = Field(None, description="What is illegible or uncertain on the stamp.")
 
 
 class Edition(Strict):
@@ -152,6 +158,7 @@ class Edition(Strict):
 
     publisher: Text
     title: Text
+    editors: list[Text] = Field(default_factory=list)
     series: str | None = None
     volume_id: str | None = Field(None, description="Publisher's volume identifier, e.g. 'frus1945v07'.")
     year: int | None = Field(None, ge=1800, le=2100)
@@ -195,9 +202,16 @@ class Note(Strict):
 class Correction(Strict):
     """A corrected reading beside, never instead of, the verbatim text."""
 
-    page: Text
+    page: str | None = Field(None, min_length=1, description="Label of the page with the slip.")
+    footnote: str | None = Field(None, min_length=1, description="Number of the footnote with the slip.")
     original: Text
     reading: Text
+
+    @model_validator(mode="after")
+    def _placed(self) -> Correction:
+        if (self.page is None) == (self.footnote is None):
+            raise ValueError("a correction names either a page or a footnote")
+        return self
 
 
 class Rights(Strict):

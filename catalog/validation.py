@@ -106,7 +106,7 @@ def record_warnings(record: Record, path: str) -> list[Problem]:
             warnings.append(Problem(path, (
                 f"provenance.file_number: date code in {file_number!r} means "
                 f"{month}/{day}/{year:02d}, but the record's date is {d.isoformat()}"), "warning"))
-    if record.provenance.classification.level != "unclassified" and not any(
+    if record.provenance.classification.level not in ("unclassified", "unmarked") and not any(
         decl.authority for decl in _declassifications(record)
     ):
         warnings.append(Problem(path, (

@@ -1,0 +1,87 @@
+"""OpenAPI 3.1 description of the machine endpoints (JSON API, schema, IIIF).
+
+Written as data next to the code it describes; `tests/test_openapi.py` runs schemathesis against it,
+so a drift between the two fails the build.
+"""
+
+from __future__ import annotations
+
+ERROR = {"$ref": "#/components/schemas/Error"}
+IIIF_TYPES = ("application/ld+json", "application/json")
+
+
+def _json(schema: dict, types: tuple[str, ...] = ("application/json",)) -> dict:
+    return {"content": {t: {"schema": schema} for t in types}}
+
+
+def _responses(ok: dict, *errors: int, ok_description: str = "OK") -> dict:
+    responses = {"200": {"description": ok_description, **ok}}
+    for code in errors:
+        responses[str(code)] = {"description": {400: "Bad argument", 404: "Not found"}[code], **_json(ERROR)}
+    return responses
+
+
+RECORD_ID = {"name": "record_id", "in": "path", "required": True, "schema": {"type": "string"}}
+
+
+def _iiif_object(kind: str) -> dict:
+    return {"type": "object", "required": ["@context", "id", "type"],
+            "properties": {"type": {"const": kind}, "id": {"type": "string", "pattern": "^https?://"}}}
+
+
+def openapi_document(base_url: str) -> dict:
+    page_params = [
+        {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}},
+        {"name": "per_page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100}},
+    ]
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Archival Catalog API", "version": "1.0.0",
+                 "description": "Records as JSON, the published record schema, and IIIF Presentation 3.0."},
+        "servers": [{"url": base_url}],
+        "paths": {
+            "/api/records": {"get": {
+                "summary": "Public records, paginated in date order",
+                "parameters": page_params,
+                "responses": _responses(_json({"$ref": "#/components/schemas/RecordList"}), 400)}},
+            "/api/records/{record_id}": {"get": {
+                "summary": "One record exactly as stored",
+                "parameters": [RECORD_ID],
+                "responses": _responses(_json({"type": "object", "required": ["id", "title", "provenance"],
+                                                "description": "Conforms to /schemas/record.schema.json"}), 404)}},
+            "/api/health": {"get": {
+                "summary": "Counts of records and bad files",
+                "responses": _responses(_json({"type": "object", "required": ["records", "bad_files", "problems"]}))}},
+            "/schemas/record.schema.json": {"get": {
+                "summary": "The published record schema",
+                "responses": _responses(_json({"type": "object"}, ("application/schema+json",)))}},
+            "/iiif/{record_id}/manifest": {"get": {
+                "summary": "IIIF Presentation 3.0 Manifest",
+                "parameters": [RECORD_ID],
+                "responses": _responses(_json(_iiif_object("Manifest"), IIIF_TYPES), 404)}},
+            "/iiif/collection": {"get": {
+                "summary": "IIIF Collection of every public record",
+                "responses": _responses(_json(_iiif_object("Collection"), IIIF_TYPES))}},
+            "/iiif/collection/{slug}": {"get": {
+                "summary": "IIIF Collection of one archival collection",
+                "parameters": [{"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}}],
+                "responses": _responses(_json(_iiif_object("Collection"), IIIF_TYPES), 404)}},
+            "/iiif/{record_id}/transcription.txt": {"get": {
+                "summary": "The transcription as plain text",
+                "parameters": [RECORD_ID],
+                "responses": _responses({"content": {"text/plain": {"schema": {"type": "string"}}}}, 404)}},
+            "/iiif/image/{record_id}/{page}/info.json": {"get": {
+                "summary": "IIIF Image API 3.0 (level 0) description of a page image",
+                "parameters": [RECORD_ID, {"name": "page", "in": "path", "required": True,
+                                           "schema": {"type": "integer", "minimum": 1}}],
+                "responses": _responses(_json(_iiif_object("ImageService3"), IIIF_TYPES), 400, 404)}},
+        },
+        "components": {"schemas": {
+            "Error": {"type": "object", "required": ["error"], "properties": {"error": {
+                "type": "object", "required": ["status", "message"],
+                "properties": {"status": {"type": "integer"}, "message": {"type": "string"}}}}},
+            "RecordList": {"type": "object", "required": ["total", "page", "per_page", "items", "links"],
+                           "properties": {"items": {"type": "array", "items": {
+                               "type": "object", "required": ["id", "title", "date", "links"]}}}},
+        }},
+    }
