@@ -94,6 +94,12 @@ def health() -> Response:
     })
 
 
+@blueprint.get("/api/ping")
+def ping() -> Response:
+    """A constant response: the benchmark's ceiling for what the server stack can do."""
+    return Response(b"pong\n", mimetype="text/plain")
+
+
 @blueprint.get("/api/openapi.json")
 def openapi() -> Response:
     return json_response(openapi_document(base_url()))
