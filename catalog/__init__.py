@@ -43,7 +43,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     @app.before_request
     def _keep_index_current() -> None:
-        store.maybe_refresh()
+        store.keep_current()
 
     @app.after_request
     def _headers(response: Response) -> Response:

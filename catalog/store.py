@@ -21,6 +21,7 @@ import datetime as dt
 import fcntl
 import hashlib
 import json
+import logging
 import os
 import sqlite3
 import threading
@@ -36,6 +37,7 @@ from catalog.validation import Problem
 from catalog.validation import check_bytes
 
 INDEX_VERSION = 1
+log = logging.getLogger(__name__)
 
 DERIVED_SCHEMA = """
 CREATE TABLE records (
@@ -143,6 +145,7 @@ class Store:
         self.refresh_interval = refresh_interval
         self._local = threading.local()
         self._last_refresh = 0.0
+        self._watcher_pid: int | None = None
         self._refresh_mutex = threading.Lock()
         self._cache: OrderedDict[tuple[str, str], Record] = OrderedDict()
         self._cache_mutex = threading.Lock()
@@ -191,6 +194,26 @@ class Store:
         return _FileLock(self.instance_dir / "refresh.lock", blocking)
 
     # -- keeping the index current ---------------------------------------------------------
+    def keep_current(self) -> None:
+        """Called on each request: start this process's watcher thread, or (interval 0) refresh now.
+
+        The watcher runs after gunicorn forks, one per worker; the file lock lets one of them scan
+        while the others keep serving from the index.
+        """
+        if self.refresh_interval <= 0:
+            self.refresh()
+        elif self._watcher_pid != os.getpid():
+            self._watcher_pid = os.getpid()
+            threading.Thread(target=self._watch, name="records-watcher", daemon=True).start()
+
+    def _watch(self) -> None:
+        while True:
+            time.sleep(self.refresh_interval)
+            try:
+                self.maybe_refresh()
+            except Exception:  # a failed scan must not stop future scans
+                log.exception("refreshing the index failed")
+
     def maybe_refresh(self) -> None:
         """Refresh if the last check is older than the refresh interval (cheap otherwise)."""
         if time.monotonic() - self._last_refresh < self.refresh_interval:
@@ -280,6 +303,8 @@ class Store:
                     db.execute("INSERT OR REPLACE INTO problems(path, mtime_ns, size, messages) VALUES (?,?,?,?)",
                                (entry.name, entry.stamp[0], entry.stamp[1], json.dumps(entry.problems)))
                     result.invalid += 1
+                    for message in entry.problems:
+                        log.warning("bad record file (not served; any last valid version still is): %s", message)
                     continue
                 if entry.name in known_bad:
                     db.execute("DELETE FROM problems WHERE path = ?", (entry.name,))
