@@ -24,6 +24,7 @@ import json
 import logging
 import os
 import sqlite3
+import stat
 import threading
 import time
 from collections import OrderedDict
@@ -35,6 +36,7 @@ from catalog.model import Record
 from catalog.model import slugify
 from catalog.validation import Problem
 from catalog.validation import check_bytes
+from catalog.watch import FolderWatch
 
 INDEX_VERSION = 1
 log = logging.getLogger(__name__)
@@ -104,6 +106,9 @@ CREATE TABLE IF NOT EXISTS problems (
 );
 """
 
+FULL_SCAN_INTERVAL = 60.0
+"""Seconds between full scans of the folder when inotify reports changes as they happen."""
+
 PARALLEL_THRESHOLD = 2000
 """Read and parse in a process pool when at least this many files changed (a cold build)."""
 
@@ -146,7 +151,6 @@ class Store:
         self._local = threading.local()
         self._last_refresh = 0.0
         self._watcher_pid: int | None = None
-        self._refresh_mutex = threading.Lock()
         self._cache: OrderedDict[tuple[str, str], Record] = OrderedDict()
         self._cache_mutex = threading.Lock()
         self._migrate()
@@ -207,58 +211,73 @@ class Store:
             threading.Thread(target=self._watch, name="records-watcher", daemon=True).start()
 
     def _watch(self) -> None:
+        """Apply file changes as inotify reports them; scan everything now and then as a safety net."""
+        watch = FolderWatch(str(self.records_dir))
+        pending: set[str] | None = set()
+        next_full = time.monotonic() + FULL_SCAN_INTERVAL
         while True:
-            time.sleep(self.refresh_interval)
             try:
-                self.maybe_refresh()
-            except Exception:  # a failed scan must not stop future scans
+                if watch.available:
+                    changed = watch.changed(self.refresh_interval)
+                    pending = None if changed is None or pending is None else pending | changed
+                else:
+                    time.sleep(self.refresh_interval)
+                    pending = None
+                if time.monotonic() >= next_full:
+                    pending = None
+                result = self.refresh(blocking=False, only=pending)
+                if not result.skipped:
+                    if pending is None:
+                        next_full = time.monotonic() + FULL_SCAN_INTERVAL
+                    pending = set()
+            except Exception:  # a failed refresh must not stop later ones
                 log.exception("refreshing the index failed")
+                time.sleep(self.refresh_interval)
 
-    def maybe_refresh(self) -> None:
-        """Refresh if the last check is older than the refresh interval (cheap otherwise)."""
-        if time.monotonic() - self._last_refresh < self.refresh_interval:
-            return
-        if self._refresh_mutex.acquire(blocking=False):
-            try:
-                if time.monotonic() - self._last_refresh >= self.refresh_interval:
-                    self.refresh(blocking=False)
-            finally:
-                self._refresh_mutex.release()
-
-    def refresh(self, force: bool = False, blocking: bool = True) -> RefreshResult:
-        """Bring the index in line with the folder; returns what changed."""
+    def refresh(self, force: bool = False, blocking: bool = True, only: set[str] | None = None) -> RefreshResult:
+        """Bring the index in line with the folder (or with just the files named in `only`)."""
         with self._lock_file(blocking) as locked:
             self._last_refresh = time.monotonic()
             if not locked:
                 return RefreshResult(skipped=True)
-            return self._refresh_locked(force)
+            return self._refresh_locked(force, only)
 
-    def _scan(self) -> dict[str, os.stat_result]:
+    def _scan(self, only: set[str] | None) -> dict[str, os.stat_result]:
         found: dict[str, os.stat_result] = {}
         try:
-            entries = os.scandir(self.records_dir)
+            entries = list(os.scandir(self.records_dir)) if only is None else [
+                self.records_dir / name for name in only]
         except FileNotFoundError:
             return found
-        with entries:
-            for entry in entries:
-                if not entry.name.endswith(".json") or entry.name.startswith("."):
-                    continue
-                try:
-                    if not entry.is_file(follow_symlinks=False):
-                        continue
-                    found[entry.name] = entry.stat(follow_symlinks=False)
-                except OSError:
-                    continue
+        for entry in entries:
+            name = entry.name
+            if not name.endswith(".json") or name.startswith(".") or "/" in name:
+                continue
+            try:
+                st = os.stat(entry, follow_symlinks=False)
+            except OSError:
+                continue
+            if stat.S_ISREG(st.st_mode):
+                found[name] = st
         return found
 
-    def _refresh_locked(self, force: bool) -> RefreshResult:
+    def _indexed(self, only: set[str] | None) -> tuple[dict, dict]:
+        """(path → (mtime, size, id)) of indexed records and (path → (mtime, size)) of known bad files."""
+        db = self.db
+        where, args = "", ()
+        if only is not None:
+            where, args = f" WHERE path IN ({', '.join('?' for _ in only)})", tuple(only)
+        indexed = {row["path"]: (row["mtime_ns"], row["size"], row["id"])
+                   for row in db.execute("SELECT path, mtime_ns, size, id FROM records" + where, args)}
+        known_bad = {row["path"]: (row["mtime_ns"], row["size"])
+                     for row in db.execute("SELECT path, mtime_ns, size FROM problems" + where, args)}
+        return indexed, known_bad
+
+    def _refresh_locked(self, force: bool, only: set[str] | None = None) -> RefreshResult:
         result = RefreshResult()
         db = self.db
-        on_disk = self._scan()
-        indexed = {row["path"]: (row["mtime_ns"], row["size"], row["id"])
-                   for row in db.execute("SELECT path, mtime_ns, size, id FROM records")}
-        known_bad = {row["path"]: (row["mtime_ns"], row["size"])
-                     for row in db.execute("SELECT path, mtime_ns, size FROM problems")}
+        on_disk = self._scan(only)
+        indexed, known_bad = self._indexed(only)
 
         to_read = []
         for name, st in on_disk.items():
@@ -284,7 +303,7 @@ class Store:
             parsed = (prepare_file(str(self.records_dir), name, stamp, today) for name, stamp in names)
 
         now = utc_now()
-        bulk = not indexed
+        bulk = db.execute("SELECT 1 FROM records LIMIT 1").fetchone() is None
         if bulk:
             db.execute("PRAGMA synchronous=OFF")
         db.execute("BEGIN IMMEDIATE")
