@@ -23,6 +23,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import sqlite3
 import stat
 import threading
@@ -32,6 +33,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from catalog.model import RECORD_ID_PATTERN
 from catalog.model import Record
 from catalog.model import slugify
 from catalog.validation import Problem
@@ -40,6 +42,7 @@ from catalog.watch import FolderWatch
 
 INDEX_VERSION = 1
 log = logging.getLogger(__name__)
+VALID_ID = re.compile(RECORD_ID_PATTERN)
 
 DERIVED_SCHEMA = """
 CREATE TABLE records (
@@ -416,7 +419,7 @@ class Store:
         return None if row is None else self.record_from_row(row)
 
     def get_row(self, record_id: str, include_restricted: bool = False) -> sqlite3.Row | None:
-        if not isinstance(record_id, str) or len(record_id) > 200:
+        if not isinstance(record_id, str) or not VALID_ID.fullmatch(record_id):
             return None
         sql = "SELECT * FROM records WHERE id = ?" + ("" if include_restricted else " AND public = 1")
         return self.db.execute(sql, (record_id,)).fetchone()
