@@ -5,15 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask import Flask
-from flask import current_app
 from flask import Response
+from flask import current_app
 from flask import request
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from catalog.http import json_error
-
 from catalog import config
+from catalog.http import json_error
 from catalog.store import Store
 
 CORS_PREFIXES = ("/api/", "/iiif/", "/schemas/", "/oai")
@@ -49,6 +48,11 @@ def create_app(test_config: dict | None = None) -> Flask:
     def _headers(response: Response) -> Response:
         if request.path.startswith(CORS_PREFIXES):
             response.headers["Access-Control-Allow-Origin"] = "*"
+            if request.method == "OPTIONS":
+                response.headers["Access-Control-Allow-Methods"] = "GET, HEAD, OPTIONS"
+                response.headers["Access-Control-Allow-Headers"] = request.headers.get(
+                    "Access-Control-Request-Headers", "Accept")
+                response.headers["Access-Control-Max-Age"] = "86400"
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["Referrer-Policy"] = "strict-origin-when-cross-origin"
         if response.mimetype == "text/html":

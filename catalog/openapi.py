@@ -22,6 +22,9 @@ def _responses(ok: dict, *errors: int, ok_description: str = "OK") -> dict:
 
 
 RECORD_ID = {"name": "record_id", "in": "path", "required": True, "schema": {"type": "string"}}
+SLUG = {"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}}
+PAGE_NUMBER = {"name": "n", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1},
+               "description": "Page number in reading order, from 1"}
 
 
 def _iiif_object(kind: str) -> dict:
@@ -64,17 +67,40 @@ def openapi_document(base_url: str) -> dict:
                 "responses": _responses(_json(_iiif_object("Collection"), IIIF_TYPES))}},
             "/iiif/collection/{slug}": {"get": {
                 "summary": "IIIF Collection of one archival collection",
-                "parameters": [{"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}}],
+                "parameters": [SLUG],
                 "responses": _responses(_json(_iiif_object("Collection"), IIIF_TYPES), 404)}},
+            "/iiif/collection/{slug}/{page}": {"get": {
+                "summary": "One part of a large archival collection, as a nested IIIF Collection",
+                "parameters": [SLUG, {"name": "page", "in": "path", "required": True,
+                                      "schema": {"type": "integer", "minimum": 1}}],
+                "responses": _responses(_json(_iiif_object("Collection"), IIIF_TYPES), 404)}},
+            "/iiif/{record_id}/canvas/{n}/annotations": {"get": {
+                "summary": "A page's transcription and footnotes as a IIIF AnnotationPage",
+                "parameters": [RECORD_ID, PAGE_NUMBER],
+                "responses": _responses(_json(_iiif_object("AnnotationPage"), IIIF_TYPES), 404)}},
             "/iiif/{record_id}/transcription.txt": {"get": {
                 "summary": "The transcription as plain text",
                 "parameters": [RECORD_ID],
                 "responses": _responses({"content": {"text/plain": {"schema": {"type": "string"}}}}, 404)}},
-            "/iiif/image/{record_id}/{page}/info.json": {"get": {
+            "/iiif/image/{record_id}/{n}": {"get": {
+                "summary": "IIIF Image API base URI: redirects to info.json",
+                "parameters": [RECORD_ID, PAGE_NUMBER],
+                "responses": {"303": {"description": "See the info.json"},
+                              "404": {"description": "Not found", **_json(ERROR)}}}},
+            "/iiif/image/{record_id}/{n}/info.json": {"get": {
                 "summary": "IIIF Image API 3.0 (level 0) description of a page image",
-                "parameters": [RECORD_ID, {"name": "page", "in": "path", "required": True,
-                                           "schema": {"type": "integer", "minimum": 1}}],
-                "responses": _responses(_json(_iiif_object("ImageService3"), IIIF_TYPES), 400, 404)}},
+                "parameters": [RECORD_ID, PAGE_NUMBER],
+                "responses": _responses(_json(_iiif_object("ImageService3"), IIIF_TYPES), 404)}},
+            "/iiif/image/{record_id}/{n}/{region}/{size}/{rotation}/{quality}.{fmt}": {"get": {
+                "summary": "A page image (level 0: region full, size max or a size info.json lists, rotation 0)",
+                "parameters": [RECORD_ID, PAGE_NUMBER] + [
+                    {"name": name, "in": "path", "required": True, "schema": {"type": "string", "minLength": 1}}
+                    for name in ("region", "size", "rotation", "quality", "fmt")],
+                "responses": _responses({"content": {"image/png": {"schema": {"type": "string",
+                                                                                "format": "binary"}},
+                                                     "image/jpeg": {"schema": {"type": "string",
+                                                                                 "format": "binary"}}}},
+                                        400, 404)}},
         },
         "components": {"schemas": {
             "Error": {"type": "object", "required": ["error"], "properties": {"error": {

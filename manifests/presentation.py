@@ -1,0 +1,295 @@
+"""IIIF Presentation 3.0 resources built from catalog records: Manifests, Collections, annotations.
+
+Pure functions of a record and a `Links` object (absolute URLs from one base), so every
+representation names the same ids. Values that carry links are the small HTML subset the
+Presentation API allows, with every record string escaped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from markupsafe import escape
+
+from catalog.model import Page
+from catalog.model import Part
+from catalog.model import Record
+from catalog.model import slugify
+from manifests import images
+from manifests import typescript
+
+PRESENTATION_CONTEXT = "http://iiif.io/api/presentation/3/context.json"
+RIGHTS_URI_PREFIXES = ("http://creativecommons.org/licenses/", "http://creativecommons.org/publicdomain/",
+                       "http://rightsstatements.org/vocab/")
+"""The official schema accepts only these (and only in their http:// form)."""
+INTERFACE_LANGUAGE = "en"
+RENDERING_NOTE = "Rendering of the transcription, not a facsimile"
+
+
+@dataclass(frozen=True)
+class Links:
+    """Every URL a manifest names, from one absolute base."""
+
+    base: str
+
+    def manifest(self, rid: str) -> str:
+        return f"{self.base}/iiif/{rid}/manifest"
+
+    def canvas(self, rid: str, n: int) -> str:
+        return f"{self.base}/iiif/{rid}/canvas/{n}"
+
+    def annotations(self, rid: str, n: int) -> str:
+        return f"{self.base}/iiif/{rid}/canvas/{n}/annotations"
+
+    def image_service(self, rid: str, n: int) -> str:
+        return f"{self.base}/iiif/image/{rid}/{n}"
+
+    def record_page(self, rid: str) -> str:
+        return f"{self.base}/records/{rid}"
+
+    def collection(self, slug: str | None = None, page: int | None = None) -> str:
+        path = f"{self.base}/iiif/collection" + (f"/{slug}" if slug else "")
+        return path + (f"/{page}" if page else "")
+
+
+def lang(value: str, language: str = INTERFACE_LANGUAGE) -> dict:
+    return {language: [value]}
+
+
+def entry(label: str, *values: str) -> dict:
+    return {"label": lang(label), "value": lang(values[0]) if len(values) == 1 else {"en": list(values)}}
+
+
+def link_html(url: str, text: str) -> str:
+    return f'<a href="{escape(url)}">{escape(text)}</a>'
+
+
+# -- manifests --------------------------------------------------------------------------------
+
+def manifest(record: Record, links: Links, provider: dict) -> dict:
+    """The record's Manifest: descriptive metadata, one Canvas per page, Ranges for parts."""
+    rid = record.id
+    canvases = [canvas(record, links, n, part, page) for n, (part, page) in enumerate(record.all_pages(), 1)]
+    out = {
+        "@context": PRESENTATION_CONTEXT,
+        "id": links.manifest(rid),
+        "type": "Manifest",
+        "label": lang(record.title, record.language),
+        "summary": lang(record.description.summary or record.title, record.language),
+        "metadata": metadata(record),
+        "requiredStatement": required_statement(record),
+        "navDate": f"{record.date.date.isoformat()}T00:00:00Z",
+        "homepage": [{"id": links.record_page(rid), "type": "Text", "label": lang(f"Catalog record: {record.title}"),
+                      "format": "text/html", "language": [INTERFACE_LANGUAGE]}],
+        "seeAlso": [{"id": f"{links.base}/api/records/{rid}", "type": "Dataset", "format": "application/json",
+                     "profile": f"{links.base}/schemas/record.schema.json",
+                     "label": lang("Catalog record (JSON)")}],
+        "rendering": [{"id": f"{links.base}/iiif/{rid}/transcription.txt", "type": "Text",
+                       "format": "text/plain", "label": lang("Transcription (plain text)")}],
+        "partOf": [collection_reference(record.provenance.collection.name, links)],
+        "thumbnail": [thumbnail(canvases[0])],
+        "behavior": [behavior(record)],
+        "items": canvases,
+    }
+    rights = rights_uri(record.rights.uri)
+    if rights:
+        out["rights"] = rights
+    out["provider"] = [provider]
+    if record.parts:
+        out["structures"] = structures(record, links)
+    return out
+
+
+def behavior(record: Record) -> str:
+    """Printed book pages (FRUS page numbers) turn as a book; loose sheets are individuals."""
+    labels = [page.label for _, page in record.all_pages()]
+    return "paged" if len(labels) > 1 and all(label.isdigit() for label in labels) else "individuals"
+
+
+def rights_uri(uri: str | None) -> str | None:
+    if not uri:
+        return None
+    plain = "http://" + uri.split("://", 1)[1]
+    return plain if plain.startswith(RIGHTS_URI_PREFIXES) else None
+
+
+def required_statement(record: Record) -> dict:
+    holder = record.rights.holder or record.provenance.repository.name
+    return {"label": lang("Attribution"), "value": lang(f"{holder}. {record.rights.statement}")}
+
+
+def provider(name: str, homepage: str) -> dict:
+    return {"id": homepage, "type": "Agent", "label": lang(name),
+            "homepage": [{"id": homepage, "type": "Text", "label": lang(name), "format": "text/html"}]}
+
+
+def _agent(agent) -> str:
+    text = agent.name + (f", {agent.office}" if agent.office else "")
+    return text + (f" (printed “{agent.as_printed}”)" if agent.as_printed and agent.as_printed != agent.name else "")
+
+
+def metadata(record: Record) -> list[dict]:
+    """Date, people, type, provenance and publication, in the order an archivist reads them."""
+    p = record.provenance
+    date = record.date
+    out = [entry("Date", f"{date.as_printed} ({date.date.isoformat()})" if date.as_printed
+                 else date.date.isoformat())]
+    for name, agents in (("From", record.creators), ("To", record.recipients)):
+        if agents:
+            out.append(entry(name, *[_agent(a) for a in agents]))
+    out.append(entry("Type", record.document_type))
+    collection = p.collection.name + "".join(f", {x}" for x in (p.collection.series, p.collection.file) if x)
+    out.append(entry("Collection", collection))
+    out.append(entry("Holding repository", p.repository.name + (f", {p.repository.division}"
+                                                                 if p.repository.division else "")))
+    if p.file_number:
+        out.append(entry("File number", p.file_number))
+    marked = "; ".join(p.classification.as_marked)
+    out.append(entry("Original classification", p.classification.level + (f" (marked “{marked}”)" if marked else "")))
+    if p.markings:
+        out.append(entry("Markings", *[f"{m.kind}: {m.text}" for m in p.markings]))
+    authorities = [d.authority or d.authority_as_printed for d in p.declassification
+                   if d.authority or d.authority_as_printed]
+    if authorities:
+        out.append(entry("Declassification authority", *authorities))
+    if p.editions:
+        out.append(entry("Published in", *[edition_html(e) for e in p.editions]))
+    if record.description.subjects:
+        out.append(entry("Subjects", *record.description.subjects))
+    out.append(entry("Language", record.language))
+    return out
+
+
+def edition_html(edition) -> str:
+    text = ", ".join(x for x in (edition.title, edition.volume_id and f"({edition.volume_id})",
+                                 edition.document_number and f"document {edition.document_number}",
+                                 edition.pages and f"pp. {edition.pages}") if x)
+    text = f"{edition.publisher}: {text}"
+    return f"<span>{link_html(edition.url, text)}</span>" if edition.url else text
+
+
+def collection_reference(name: str, links: Links) -> dict:
+    return {"id": links.collection(slugify(name)), "type": "Collection", "label": lang(name)}
+
+
+# -- canvases and annotations -----------------------------------------------------------------
+
+def page_image(page: Page, record_id: str, n: int, links: Links) -> tuple[dict, int, int]:
+    """The image a Canvas paints: the record's own image, else the typescript rendering."""
+    if page.image_service:
+        width, height = page.width or 1000, page.height or 1400
+        service = page.image_service.rstrip("/")
+        body = {"id": f"{service}/full/max/0/default.jpg", "type": "Image", "format": "image/jpeg",
+                "width": width, "height": height,
+                "service": [{"id": service, "type": "ImageService3", "profile": "level0"}]}
+        return body, width, height
+    if page.image_url and page.width and page.height:
+        return {"id": page.image_url, "type": "Image", "width": page.width, "height": page.height}, \
+            page.width, page.height
+    width, height = typescript.page_size(page.text)
+    service = links.image_service(record_id, n)
+    body = {"id": f"{service}/full/max/0/default.png", "type": "Image", "format": "image/png",
+            "width": width, "height": height, "label": lang(RENDERING_NOTE),
+            "service": [images.service_reference(service)]}
+    return body, width, height
+
+
+def canvas(record: Record, links: Links, n: int, part: Part | None, page: Page) -> dict:
+    rid = record.id
+    canvas_id = links.canvas(rid, n)
+    body, width, height = page_image(page, rid, n, links)
+    label = page.label + (" (label supplied)" if page.label_supplied else "")
+    out = {
+        "id": canvas_id,
+        "type": "Canvas",
+        "label": {"none": [label]},
+        "width": width,
+        "height": height,
+        "items": [{"id": f"{canvas_id}/paint", "type": "AnnotationPage", "items": [{
+            "id": f"{canvas_id}/paint/image", "type": "Annotation", "motivation": "painting",
+            "body": body, "target": canvas_id}]}],
+        "annotations": [annotation_page(record, links, n, page)],
+    }
+    if body.get("label"):
+        out["metadata"] = [entry("Image", RENDERING_NOTE)]
+    return out
+
+
+def annotation_page(record: Record, links: Links, n: int, page: Page, with_context: bool = False) -> dict:
+    """The page's transcription and the footnotes referenced on it, as supplementing text."""
+    canvas_id = links.canvas(record.id, n)
+    page_id = links.annotations(record.id, n)
+    items = [text_annotation(f"{page_id}/transcription", canvas_id, page.text, record.language,
+                             f"Transcription, page {page.label}")]
+    for note in record.footnotes:
+        if note.referenced_at and note.referenced_at.page == page.label and _in_part(record, n, page):
+            items.append(text_annotation(f"{page_id}/footnote-{slugify(note.number)}", canvas_id,
+                                         f"Footnote {note.number}: {note.text}", record.language,
+                                         f"Footnote {note.number}"))
+    out = {"id": page_id, "type": "AnnotationPage", "items": items}
+    return {"@context": PRESENTATION_CONTEXT, **out} if with_context else out
+
+
+def _in_part(record: Record, n: int, page: Page) -> bool:
+    """A footnote names a page label; in a compound item the first page with that label carries it."""
+    first = next(i for i, (_, p) in enumerate(record.all_pages(), 1) if p.label == page.label)
+    return first == n
+
+
+def text_annotation(annotation_id: str, target: str, text: str, language: str, label: str) -> dict:
+    return {"id": annotation_id, "type": "Annotation", "motivation": "supplementing", "label": lang(label),
+            "body": {"type": "TextualBody", "value": text, "format": "text/plain", "language": language},
+            "target": target}
+
+
+def thumbnail(first_canvas: dict) -> dict:
+    body = first_canvas["items"][0]["items"][0]["body"]
+    service = body.get("service")
+    if not service or service[0]["profile"] != "level0" or "/iiif/image/" not in service[0]["id"]:
+        return {key: body[key] for key in ("id", "type", "format", "width", "height") if key in body}
+    small = images.sizes(body["width"], body["height"])[0]
+    return {"id": f"{service[0]['id']}/full/{small['width']},{small['height']}/0/default.png", "type": "Image",
+            "format": "image/png", "width": small["width"], "height": small["height"], "service": service}
+
+
+def structures(record: Record, links: Links) -> list[dict]:
+    """One Range per part, so the viewer's table of contents names each document in the item."""
+    ranges, n = [], 1
+    for index, part in enumerate(record.parts or [], 1):
+        members = [{"id": links.canvas(record.id, n + i), "type": "Canvas"} for i in range(len(part.pages))]
+        n += len(part.pages)
+        ranges.append({"id": f"{links.base}/iiif/{record.id}/range/{index}", "type": "Range",
+                       "label": lang(part.title, record.language), "items": members})
+    return ranges
+
+
+def transcription_text(record: Record) -> str:
+    """The whole transcription as plain text, with page markers and the footnotes at the end."""
+    lines = [record.title, ""]
+    current = None
+    for part, page in record.all_pages():
+        if part is not None and part is not current:
+            current = part
+            lines += [f"=== {part.title} ===", ""]
+        lines += [f"[Page {page.label}]", page.text.rstrip(), ""]
+    if record.footnotes:
+        lines += ["Footnotes", ""] + [f"{note.number}. {note.text}" for note in record.footnotes]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+# -- collections ------------------------------------------------------------------------------
+
+def collection(collection_id: str, label: str, summary: str | None, items: list[dict],
+               part_of: dict | None = None) -> dict:
+    out = {"@context": PRESENTATION_CONTEXT, "id": collection_id, "type": "Collection", "label": lang(label)}
+    if summary:
+        out["summary"] = lang(summary)
+    if part_of:
+        out["partOf"] = [part_of]
+    out["items"] = items
+    return out
+
+
+def manifest_reference(row, links: Links) -> dict:
+    return {"id": links.manifest(row["id"]), "type": "Manifest", "label": lang(row["title"]),
+            "navDate": f"{row['date']}T00:00:00Z"}
