@@ -3,6 +3,8 @@ representation, whatever its text holds (markup, `</script>`, control characters
 
 import json
 
+import jsonschema
+import pytest
 from hypothesis import HealthCheck
 from hypothesis import given
 from hypothesis import settings
@@ -11,6 +13,8 @@ from pydantic import ValidationError
 
 from bench.generate import synthetic_record
 from catalog.model import Record
+from manifests import presentation
+from tests.conftest import shared_path
 
 HOSTILE = st.sampled_from(["</script><script>alert(1)</script>", "<b>bold</b> & ampersand", "\u202eevil\u202c",
                            "\x00\x01\x0b\x1f", "]]>", "\ud7ff\ue000\ufffe", "{{ 7*7 }}", "' OR 1=1 --"])
@@ -50,3 +54,23 @@ def test_accepted_records_round_trip_through_json(data):
     again = Record.model_validate_json(record.model_dump_json())
     assert again == record
     assert json.loads(record.model_dump_json()) == json.loads(again.model_dump_json())
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                   HealthCheck.function_scoped_fixture])
+@given(data=records())
+def test_accepted_records_make_valid_manifests(data, iiif_validator):
+    record = accepted(data)
+    if record is None:
+        return
+    links = presentation.Links("https://catalog.example.org")
+    manifest = presentation.manifest(record, links, presentation.provider("Archive", "https://archive.example/"))
+    errors = [f"{list(e.absolute_path)}: {e.message[:200]}" for e in iiif_validator.iter_errors(manifest)]
+    assert errors == []
+    assert json.loads(json.dumps(manifest))["label"] == {record.language: [record.title]}
+
+
+@pytest.fixture(scope="module")
+def iiif_validator():
+    schema = json.loads(shared_path("iiif", "iiif_3_0.schema.json").read_text())
+    return jsonschema.Draft7Validator(schema, format_checker=jsonschema.Draft7Validator.FORMAT_CHECKER)
