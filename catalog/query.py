@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field
 
 MAX_QUERY_LENGTH = 500
 MAX_TERMS = 32
+PERSON_NEAR = 2
+"""How many other words may come between the words of a name typed after `person:`."""
 
 FIELDS = {
     "title": "title",
@@ -45,6 +48,10 @@ class Term:
     negated: bool = False
 
     def match(self) -> str:
+        if self.column == "people" and len(self.tokens) > 1 and not self.prefix:
+            # Names are indexed "Family, Given": `person:"Cordell Hull"` must find "Hull, Cordell".
+            words = " ".join(f'"{token}"' for token in self.tokens)
+            return f"{{people}} : NEAR({words}, {PERSON_NEAR})"
         phrase = '"' + " ".join(self.tokens) + '"' + (" *" if self.prefix else "")
         return f"{{{self.column}}} : {phrase}" if self.column else phrase
 
@@ -54,7 +61,6 @@ class ParsedQuery:
     text: str
     groups: list[list[Term]] = field(default_factory=list)
     excluded: list[Term] = field(default_factory=list)
-    notices: list[str] = field(default_factory=list)
 
     @property
     def match(self) -> str | None:

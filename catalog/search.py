@@ -21,7 +21,8 @@ import re
 import sqlite3
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field
 
 from catalog.model import slugify
 from catalog.query import ParsedQuery
@@ -45,6 +46,10 @@ SORTS = {"relevance": "Relevance", "date": "Date (oldest first)", "date-desc": "
 ORDER_BY = {"date": "date, id", "date-desc": "date DESC, id DESC", "title": "title, id"}
 BM25_WEIGHTS = (10.0, 5.0, 4.0, 1.0, 2.0)
 """Column weights for title, people, provenance, body, notes: a word in the title counts most."""
+
+SNIPPET_COLUMNS = (3, 4, -1)
+"""Where a result's snippet comes from: the transcription, else the summary and notes, else the best
+column (a list of names or a file number reads badly as a snippet, so it comes last)."""
 
 MARK_START = "\ue000"
 MARK_END = "\ue001"
@@ -156,9 +161,11 @@ def result_rows(db: sqlite3.Connection, rowids: list[int], match: str | None) ->
         f"SELECT {RESULT_COLUMNS} FROM records WHERE rowid IN ({marks}) AND +public = 1", rowids)}
     snippets = {}
     if match:
-        snippets = dict(db.execute(
-            f"SELECT rowid, snippet(record_text, -1, '{MARK_START}', '{MARK_END}', '…', 28) FROM record_text "
-            f"WHERE record_text MATCH ? AND rowid IN ({marks})", [match, *rowids]).fetchall())
+        pieces = ", ".join(f"snippet(record_text, {column}, '{MARK_START}', '{MARK_END}', '…', 28)"
+                           for column in SNIPPET_COLUMNS)
+        for rowid, *found in db.execute(f"SELECT rowid, {pieces} FROM record_text "
+                                        f"WHERE record_text MATCH ? AND rowid IN ({marks})", [match, *rowids]):
+            snippets[rowid] = next((text for text in found if MARK_START in (text or "")), found[-1])
     out = []
     for rowid in rowids:
         row = rows.get(rowid)
@@ -246,18 +253,21 @@ def date_bound(text: str, upper: bool) -> str:
     found = DATE_INPUT.match(text.strip())
     if not found:
         raise ValueError(f"{text[:40]!r} is not a date: use YYYY, YYYY-MM or YYYY-MM-DD")
-    year, month, day = found.groups()
-    if day:
-        return dt.date(int(year), int(month), int(day)).isoformat()
-    if month:
-        first = dt.date(int(year), int(month), 1)
-        if not upper:
-            return first.isoformat()
-        following = dt.date(first.year + first.month // 12, first.month % 12 + 1, 1)
-        return (following - dt.timedelta(days=1)).isoformat()
-    if not 1 <= int(year) <= 9999:
-        raise ValueError(f"{text[:40]!r} is not a year")
-    return f"{year}-12-31" if upper else f"{year}-01-01"
+    year, month, day = (int(part) if part else None for part in found.groups())
+    try:
+        if day:
+            return dt.date(year, month, day).isoformat()
+        if month:
+            first = dt.date(year, month, 1)
+            if not upper:
+                return first.isoformat()
+            if month == 12:
+                return dt.date(year, 12, 31).isoformat()
+            return (dt.date(year, month + 1, 1) - dt.timedelta(days=1)).isoformat()
+        return (dt.date(year, 12, 31) if upper else dt.date(year, 1, 1)).isoformat()
+    except ValueError:
+        raise ValueError(f"{text[:40]!r} is not a date: use YYYY, YYYY-MM or YYYY-MM-DD "
+                         "with a real month and day") from None
 
 
 # -- memo ------------------------------------------------------------------------------------
