@@ -64,8 +64,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     from catalog import oai
     from catalog import pages
     from manifests import iiif
+    from manifests import viewer
 
-    for blueprint in (api.blueprint, pages.blueprint, iiif.blueprint, oai.blueprint):
+    for blueprint in (api.blueprint, pages.blueprint, iiif.blueprint, viewer.blueprint, oai.blueprint):
         app.register_blueprint(blueprint)
     app.register_error_handler(HTTPException, _error_response)
     return app
