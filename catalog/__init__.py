@@ -37,7 +37,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     store = Store(app.config["CATALOG_RECORDS_DIR"], app.config["CATALOG_INSTANCE_DIR"],
                   refresh_interval=float(app.config["CATALOG_REFRESH_INTERVAL"]))
-    store.refresh()
+    store.refresh(unless_scanned_within=1.0 if store.refresh_interval > 0 else 0.0)
     app.extensions["store"] = store
 
     @app.before_request

@@ -40,7 +40,7 @@ from catalog.validation import Problem
 from catalog.validation import check_bytes
 from catalog.watch import FolderWatch
 
-INDEX_VERSION = 1
+INDEX_VERSION = 2
 log = logging.getLogger(__name__)
 VALID_ID = re.compile(RECORD_ID_PATTERN)
 
@@ -74,7 +74,7 @@ CREATE TABLE records (
 CREATE INDEX records_public_date ON records(public, date, id);
 CREATE INDEX records_public_title ON records(public, title, id);
 CREATE INDEX records_release ON records(public, release_date);
-CREATE INDEX records_path ON records(path);
+CREATE INDEX records_stamp ON records(path, mtime_ns, size, id);
 CREATE TABLE facets (
     record_rowid INTEGER NOT NULL,
     facet TEXT NOT NULL,
@@ -101,6 +101,10 @@ CREATE TABLE IF NOT EXISTS ledger (
     deleted_at TEXT
 );
 CREATE INDEX IF NOT EXISTS ledger_datestamp ON ledger(datestamp, id);
+CREATE TABLE IF NOT EXISTS scans (
+    kind TEXT PRIMARY KEY,
+    started REAL NOT NULL
+);
 CREATE TABLE IF NOT EXISTS problems (
     path TEXT PRIMARY KEY,
     mtime_ns INTEGER NOT NULL,
@@ -120,7 +124,7 @@ FACETS = ("collection", "repository", "type", "classification", "decade", "year"
 
 def utc_now() -> str:
     """The current time as an OAI-PMH datestamp (UTC, seconds)."""
-    return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def content_hash(record: Record) -> str:
@@ -216,7 +220,7 @@ class Store:
     def _watch(self) -> None:
         """Apply file changes as inotify reports them; scan everything now and then as a safety net."""
         watch = FolderWatch(str(self.records_dir))
-        pending: set[str] | None = set()
+        pending: set[str] | None = None  # a full scan first: changes before the watch began count too
         next_full = time.monotonic() + FULL_SCAN_INTERVAL
         while True:
             try:
@@ -237,43 +241,61 @@ class Store:
                 log.exception("refreshing the index failed")
                 time.sleep(self.refresh_interval)
 
-    def refresh(self, force: bool = False, blocking: bool = True, only: set[str] | None = None) -> RefreshResult:
-        """Bring the index in line with the folder (or with just the files named in `only`)."""
+    def refresh(self, force: bool = False, blocking: bool = True, only: set[str] | None = None,
+                unless_scanned_within: float = 0.0) -> RefreshResult:
+        """Bring the index in line with the folder (or with just the files named in `only`).
+
+        `unless_scanned_within`: skip when another process began a full scan that recently, so
+        workers starting together scan the folder once, not once each.
+        """
         with self._lock_file(blocking) as locked:
             self._last_refresh = time.monotonic()
             if not locked:
                 return RefreshResult(skipped=True)
-            return self._refresh_locked(force, only)
+            db = self.db
+            if only is None and unless_scanned_within > 0 and not force:
+                row = db.execute("SELECT started FROM scans WHERE kind = 'full'").fetchone()
+                if row and time.time() - row[0] < unless_scanned_within:
+                    return RefreshResult(skipped=True)
+            started = time.time()
+            result = self._refresh_locked(force, only)
+            if only is None:
+                db.execute("INSERT OR REPLACE INTO scans (kind, started) VALUES ('full', ?)", (started,))
+            return result
 
-    def _scan(self, only: set[str] | None) -> dict[str, os.stat_result]:
-        found: dict[str, os.stat_result] = {}
+    def _scan(self, only: set[str] | None) -> dict[str, tuple[int, int]]:
+        """(mtime_ns, size) of every record file: one stat per file, the floor of a start-up scan."""
+        found: dict[str, tuple[int, int]] = {}
         try:
-            entries = list(os.scandir(self.records_dir)) if only is None else [
-                self.records_dir / name for name in only]
+            if only is None:
+                entries = [e for e in os.scandir(self.records_dir)
+                           if e.name.endswith(".json") and e.name[0] != "." and e.is_file(follow_symlinks=False)]
+            else:
+                entries = [self.records_dir / name for name in only
+                           if name.endswith(".json") and name[0] != "." and "/" not in name]
         except FileNotFoundError:
             return found
         for entry in entries:
-            name = entry.name
-            if not name.endswith(".json") or name.startswith(".") or "/" in name:
-                continue
             try:
                 st = os.stat(entry, follow_symlinks=False)
             except OSError:
                 continue
             if stat.S_ISREG(st.st_mode):
-                found[name] = st
+                found[entry.name] = (st.st_mtime_ns, st.st_size)
         return found
 
     def _indexed(self, only: set[str] | None) -> tuple[dict, dict]:
-        """(path → (mtime, size, id)) of indexed records and (path → (mtime, size)) of known bad files."""
+        """(path → ((mtime, size), id)) of indexed records and (path → (mtime, size)) of known bad files."""
         db = self.db
         where, args = "", ()
         if only is not None:
             where, args = f" WHERE path IN ({', '.join('?' for _ in only)})", tuple(only)
-        indexed = {row["path"]: (row["mtime_ns"], row["size"], row["id"])
-                   for row in db.execute("SELECT path, mtime_ns, size, id FROM records" + where, args)}
-        known_bad = {row["path"]: (row["mtime_ns"], row["size"])
-                     for row in db.execute("SELECT path, mtime_ns, size FROM problems" + where, args)}
+        cursor = db.cursor()
+        cursor.row_factory = None  # plain tuples: 100,000 rows at start-up
+        indexed = {path: ((mtime, size), rid) for path, mtime, size, rid in
+                   cursor.execute("SELECT path, mtime_ns, size, id FROM records" + where, args)}
+        known_bad = {path: (mtime, size) for path, mtime, size in
+                     cursor.execute("SELECT path, mtime_ns, size FROM problems" + where, args)}
         return indexed, known_bad
 
     def _refresh_locked(self, force: bool, only: set[str] | None = None) -> RefreshResult:
@@ -283,9 +305,9 @@ class Store:
         indexed, known_bad = self._indexed(only)
 
         to_read = []
-        for name, st in on_disk.items():
-            stamp = (st.st_mtime_ns, st.st_size)
-            if force or (indexed.get(name, (None, None))[:2] != stamp and known_bad.get(name) != stamp):
+        missing = (None, None)
+        for name, stamp in on_disk.items():
+            if force or (indexed.get(name, missing)[0] != stamp and known_bad.get(name) != stamp):
                 to_read.append((name, stamp))
         vanished = [name for name in indexed if name not in on_disk]
         vanished_bad = [name for name in known_bad if name not in on_disk]
@@ -316,7 +338,7 @@ class Store:
                 for name, _sql in SECONDARY_INDEXES:
                     db.execute(f"DROP INDEX IF EXISTS {name}")
             for name in vanished:
-                self._remove(db, indexed[name][2], now)
+                self._remove(db, indexed[name][1], now)
                 result.removed += 1
             for name in vanished_bad:
                 db.execute("DELETE FROM problems WHERE path = ?", (name,))

@@ -7,13 +7,13 @@ re-examined with `json` and `jsonschema` to say exactly where and what is wrong.
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-import jsonschema
 from pydantic import ValidationError
 
 from catalog.model import Record
@@ -34,7 +34,10 @@ class Problem:
 
 
 @lru_cache(maxsize=1)
-def _schema_validator() -> jsonschema.protocols.Validator:
+def _schema_validator():
+    """Only a bad file needs jsonschema: imported here, it stays off the server's start-up path."""
+    import jsonschema
+
     schema = record_json_schema()
     cls = jsonschema.validators.validator_for(schema)
     return cls(schema, format_checker=cls.FORMAT_CHECKER)
@@ -76,7 +79,7 @@ def _location(parts) -> str:
     return ".".join(str(p) for p in parts) or "(record)"
 
 
-def _schema_message(error: jsonschema.ValidationError) -> str:
+def _schema_message(error) -> str:
     if error.validator == "enum":
         allowed = ", ".join(repr(v) for v in error.validator_value)
         return f"{error.instance!r} is not one of {allowed}"
@@ -87,7 +90,9 @@ def _schema_message(error: jsonschema.ValidationError) -> str:
     if error.validator in ("anyOf", "oneOf") and error.context:
         real = [e for e in error.context if not (e.validator == "type" and e.validator_value == "null")]
         if real:
-            return _schema_message(jsonschema.exceptions.best_match(real))
+            from jsonschema.exceptions import best_match
+
+            return _schema_message(best_match(real))
     return error.message
 
 
@@ -115,7 +120,7 @@ def record_warnings(record: Record, path: str) -> list[Problem]:
     for where, pages in _page_runs(record):
         numbers = [_page_number(page.label) for page in pages if not page.label_supplied]
         numbers = [n for n in numbers if n is not None]
-        gaps = [(a, b) for a, b in zip(numbers, numbers[1:]) if b != a + 1]
+        gaps = [(a, b) for a, b in itertools.pairwise(numbers) if b != a + 1]
         if gaps:
             shown = ", ".join(f"{a} → {b}" for a, b in gaps)
             warnings.append(Problem(path, f"{where}: page labels skip ({shown})", "warning"))
