@@ -259,7 +259,7 @@ class Store:
                     return RefreshResult(skipped=True)
             started = time.time()
             result = self._refresh_locked(force, only)
-            if only is None:
+            if only is None and unless_scanned_within > 0:  # (a write: it resets page caches everywhere)
                 db.execute("INSERT OR REPLACE INTO scans (kind, started) VALUES ('full', ?)", (started,))
             return result
 
