@@ -97,7 +97,7 @@ def load(paths: list[str], seconds: float, connections: int) -> dict:
     try:
         if shutil.which("wrk"):
             output = subprocess.run(
-                ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "-s", str(LUA), f"http://127.0.0.1:{PORT}",
+                ["wrk", "-t2", f"-c{connections}", f"-d{max(1, round(seconds))}s", "-s", str(LUA), f"http://127.0.0.1:{PORT}",
                  "--", handle.name], capture_output=True, text=True, check=True).stdout
             return json.loads(output.strip().splitlines()[-1])
         from bench.load import summarize
@@ -211,6 +211,7 @@ def bench_size(size: int, data_root: Path, args) -> dict:
             result["page_image_cold"] = cold_images(ids, min(30, len(ids)))
             result["load"] = {}
             for name, paths in endpoint_paths(folder, ids, deep).items():
+                load(paths, 1, args.connections)  # warm-up: caches filled, images rendered
                 runs = [load(paths, args.seconds, args.connections) for _ in range(args.repeat)]
                 median = {key: statistics.median(r[key] for r in runs) for key in runs[0]}
                 result["load"][name] = median
@@ -265,7 +266,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=3, help="runs per measure (the median is reported)")
     parser.add_argument("--build-repeat", type=int, default=1, help="cold builds at 100,000 records")
     parser.add_argument("--seconds", type=float, default=10, help="load duration per endpoint")
-    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--connections", type=int, default=4,
+                        help="concurrent connections: 2 per sync worker keeps both busy without long queues")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--data", type=Path, default=Path(tempfile.gettempdir()) / "catalog-bench",
                         help="where generated records are kept between runs")

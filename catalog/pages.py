@@ -101,6 +101,18 @@ blueprint.add_url_rule("/search.json", "search_json", search_page)
 
 
 def _browse(path: str) -> Response:
+    """Browse and search pages, remembered per URL until the index changes (the home page and
+    popular searches are asked for again and again; rendering is most of their cost)."""
+    key = ("browse response", request.full_path, base_url(), wants_json())
+    body, status, mimetype = search.cached(get_store().db, key, lambda: _frozen(_render_browse(path)))
+    return Response(body, status, mimetype=mimetype)
+
+
+def _frozen(response: Response) -> tuple[bytes, int, str]:
+    return response.get_data(), response.status_code, response.mimetype
+
+
+def _render_browse(path: str) -> Response:
     page, per_page = page_args()
     req = browse.parse_request(request.args, path, page, per_page)
     data = browse.browse_data(get_store(), req)

@@ -446,6 +446,13 @@ class Store:
         sql = "SELECT * FROM records WHERE id = ?" + ("" if include_restricted else " AND public = 1")
         return self.db.execute(sql, (record_id,)).fetchone()
 
+    def content_hash(self, record_id: str) -> str | None:
+        """The public record's content hash (a cache key that changes with its content), or None."""
+        if not isinstance(record_id, str) or not VALID_ID.fullmatch(record_id):
+            return None
+        row = self.db.execute("SELECT content_hash FROM records WHERE id = ? AND public = 1", (record_id,)).fetchone()
+        return row[0] if row else None
+
     def record_from_row(self, row: sqlite3.Row) -> Record:
         """Parse a stored record, memoised by content hash (records are immutable values)."""
         key = (row["id"], row["content_hash"])

@@ -40,20 +40,26 @@ IMAGE_MAX_AGE = 300
 
 # -- responses ----------------------------------------------------------------------------------
 
-def iiif_response(body: str, last_modified: str | None, ld_type: str = IIIF_JSON) -> Response:
+def iiif_response(body: str, last_modified: str | None, ld_type: str = IIIF_JSON,
+                  digest: str | None = None) -> Response:
     """JSON-LD with the IIIF profile (plain JSON when the client prefers it), conditional on ETag/date."""
     best = request.accept_mimetypes.best_match(["application/ld+json", "application/json"])
-    mimetype = "application/json" if best == "application/json" else ld_type
-    response = Response(body, content_type=mimetype)
-    response.set_etag(hashlib.blake2b(f"{mimetype}\n{body}".encode(), digest_size=16).hexdigest())
+    plain = best == "application/json"
+    response = Response(body, content_type="application/json" if plain else ld_type)
+    response.set_etag((digest or body_digest(body)) + ("-json" if plain else ""))
     if last_modified:
         response.last_modified = dt.datetime.strptime(last_modified, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.UTC)
     response.vary.add("Accept")
     return response.make_conditional(request)
 
 
+def body_digest(body: str) -> str:
+    return hashlib.blake2b(body.encode(), digest_size=16).hexdigest()
+
+
 def dump(data: dict) -> str:
-    return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+    """Compact JSON: manifests of long documents are large, and viewers never read the whitespace."""
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
 
 def links() -> Links:
@@ -84,15 +90,21 @@ def datestamp(record_id: str) -> str | None:
 
 @blueprint.get("/iiif/<record_id>/manifest")
 def manifest(record_id: str) -> Response:
-    record, digest = public_record(record_id)
-    return iiif_response(_manifest_body(record.id, digest, links(), json.dumps(provider())), datestamp(record.id))
+    digest = get_store().content_hash(record_id)
+    if digest is None:
+        raise NotFound(f"There is no public record with the id {record_id[:100]!r}.")
+    body, body_hash = _manifest_body(record_id, digest, links(), json.dumps(provider()))
+    return iiif_response(body, datestamp(record_id), digest=body_hash)
 
 
 @lru_cache(maxsize=256)
-def _manifest_body(record_id: str, digest: str, where: Links, provider_json: str) -> str:
-    """Built once per record version and base URL; the arguments are the cache key."""
+def _manifest_body(record_id: str, digest: str, where: Links, provider_json: str) -> tuple[str, str]:
+    """Built once per record version and base URL (the arguments are the cache key), with its hash."""
     record = get_store().get(record_id)
-    return dump(presentation.manifest(record, where, json.loads(provider_json)))
+    if record is None:  # restricted or removed since its hash was read
+        raise NotFound(f"There is no public record with the id {record_id[:100]!r}.")
+    body = dump(presentation.manifest(record, where, json.loads(provider_json)))
+    return body, body_digest(body)
 
 
 @blueprint.get("/iiif/<record_id>/canvas/<int:n>/annotations")
