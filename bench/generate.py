@@ -32,10 +32,7 @@ PEOPLE = [
 PLACES = ["Moscow", "Washington", "London", "Chungking", "Paris", "Cairo", "Tehran", "Berlin", "Tokyo", "Rome"]
 TYPES = ["telegram", "cable", "memorandum", "memorandum of conversation", "letter", "dispatch", "report"]
 LEVELS = ["top secret", "secret", "confidential", "restricted", "unclassified"]
-WORDS = ("conference agreement government soviet united states president ambassador marshal reply "
-         "message political military question relations security treaty council delegation "
-         "proposal discussion position consultation understanding negotiation withdrawal troops "
-         "oil concession charter nations peace cooperation leadership difficulty frontier").split()
+WORDS = ["conference", "agreement", "government", "soviet", "united", "states", "president", "ambassador", "marshal", "reply", "message", "political", "military", "question", "relations", "security", "treaty", "council", "delegation", "proposal", "discussion", "position", "consultation", "understanding", "negotiation", "withdrawal", "troops", "oil", "concession", "charter", "nations", "peace", "cooperation", "leadership", "difficulty", "frontier"]
 RARE = ["zanzibar", "quagmire", "xylograph", "juxtaposition", "obfuscate"]
 
 

@@ -100,8 +100,9 @@ def load(paths: list[str], seconds: float, connections: int) -> dict:
                 ["wrk", "-t2", f"-c{connections}", f"-d{max(1, round(seconds))}s", "-s", str(LUA), f"http://127.0.0.1:{PORT}",
                  "--", handle.name], capture_output=True, text=True, check=True).stdout
             return json.loads(output.strip().splitlines()[-1])
-        from bench.load import summarize
         from concurrent.futures import ThreadPoolExecutor
+
+        from bench.load import summarize
 
         times, errors = [], 0
         deadline = time.monotonic() + seconds
@@ -231,7 +232,7 @@ def machine() -> dict:
     return {"cores": os.cpu_count(), "memory_gb": round(memory_kb / 1024 / 1024, 1),
             "python": platform.python_version(), "platform": platform.platform(),
             "load_generator": "wrk" if shutil.which("wrk") else "python threads",
-            "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")}
+            "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")}
 
 
 def markdown(report: dict) -> str:
