@@ -116,8 +116,8 @@ def summarize(values: list[float], wall: float) -> dict:
 
 
 def markdown(result: dict, records: int) -> str:
-    lines = [f"Mixed load: {result['clients']} clients for {result['seconds']} s over {records} records; "
-             f"errors: {result['errors']}.", "",
+    lines = [(f"Mixed load: {result['clients']} clients for {result['seconds']} s over {records} records; "
+             f"errors: {result['errors']}."), "",
              "| request | requests | req/s | p50 ms | p95 ms | p99 ms |", "|---|---|---|---|---|---|"]
     for kind, s in [*result["kinds"].items(), ("all", result["total"])]:
         lines.append(f"| {kind} | {s['requests']} | {s['per_second']} | {s['p50_ms']} | {s['p95_ms']} | {s['p99_ms']} |")

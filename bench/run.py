@@ -237,8 +237,8 @@ def machine() -> dict:
 
 def markdown(report: dict) -> str:
     m = report["machine"]
-    out = [f"# Benchmark\n\nMachine: {m['cores']} cores, {m['memory_gb']} GB, Python {m['python']}, "
-           f"{m['platform']}; load generator {m['load_generator']}; {report['settings']}; {m['date']}.\n"]
+    out = [(f"# Benchmark\n\nMachine: {m['cores']} cores, {m['memory_gb']} GB, Python {m['python']}, "
+           f"{m['platform']}; load generator {m['load_generator']}; {report['settings']}; {m['date']}.\n")]
     for r in report["sizes"]:
         out += [f"## {r['records']:,} records\n",
                 "| measure | value | ratio |", "|---|---|---|",
@@ -248,10 +248,10 @@ def markdown(report: dict) -> str:
                 f"| refresh after 10 changed files (full scan fallback) | {r['refresh_10_changed_full_scan_s']} s | |",
                 f"| server start with existing index | {r['server_start_s']} s | |",
                 f"| resident memory per worker | {', '.join(map(str, r['worker_rss_mb']))} MB | |",
-                f"| full Sickle harvest | {r['harvest']['records']} records in {r['harvest']['seconds']} s "
-                f"({r['harvest']['per_second']}/s) | |",
-                f"| page image, cold render | p50 {r['page_image_cold']['p50_ms']} ms, "
-                f"p95 {r['page_image_cold']['p95_ms']} ms | |", "",
+                (f"| full Sickle harvest | {r['harvest']['records']} records in {r['harvest']['seconds']} s "
+                f"({r['harvest']['per_second']}/s) | |"),
+                (f"| page image, cold render | p50 {r['page_image_cold']['p50_ms']} ms, "
+                f"p95 {r['page_image_cold']['p95_ms']} ms | |"), "",
                 "| endpoint | req/s | ratio to ceiling | p50 ms | p95 ms | p99 ms | errors |",
                 "|---|---|---|---|---|---|---|"]
         for name, v in r["load"].items():

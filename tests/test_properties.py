@@ -74,3 +74,36 @@ def test_accepted_records_make_valid_manifests(data, iiif_validator):
 def iiif_validator():
     schema = json.loads(shared_path("iiif", "iiif_3_0.schema.json").read_text())
     return jsonschema.Draft7Validator(schema, format_checker=jsonschema.Draft7Validator.FORMAT_CHECKER)
+
+
+@pytest.fixture(scope="module")
+def oai_client(tmp_path_factory):
+    from catalog import create_app
+
+    root = tmp_path_factory.mktemp("oai-properties")
+    (root / "records").mkdir()
+    app = create_app({"TESTING": True, "CATALOG_RECORDS_DIR": str(root / "records"),
+                      "CATALOG_INSTANCE_DIR": str(root / "instance"), "CATALOG_REFRESH_INTERVAL": 0})
+    return app.test_client(), root / "records"
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                  HealthCheck.function_scoped_fixture])
+@given(data=records())
+def test_accepted_records_make_valid_oai_pmh_xml(data, oai_client):
+    from tests.conftest import write_record
+    from tests.oai_schema import oai_errors
+
+    record = accepted(data)
+    if record is None:
+        return
+    client, folder = oai_client
+    for old in folder.glob("*.json"):
+        old.unlink()
+    write_record(folder, data)
+    identifier = f"oai:catalog.example.org:{record.id}"
+    for query in (f"verb=GetRecord&metadataPrefix=oai_dc&identifier={identifier}", "verb=ListSets",
+                  "verb=ListRecords&metadataPrefix=oai_dc"):
+        response = client.get(f"/oai?{query}")
+        assert oai_errors(response.data) == [], query
+        assert b"<error" not in response.data, query

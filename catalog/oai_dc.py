@@ -1,0 +1,148 @@
+"""Simple Dublin Core (`oai_dc`) for a record: a pure mapping, then its XML.
+
+`dc_elements(record, base)` says what a harvester learns about a record, as (element, value) pairs
+using only the fifteen Dublin Core elements; `dc_xml(record, base)` renders them as an
+`oai_dc:dc` element that validates on its own against the oai_dc schema.
+"""
+
+from __future__ import annotations
+
+import re
+
+from lxml import etree
+
+from catalog.model import Agent
+from catalog.model import Record
+
+OAI_DC_NS = "http://www.openarchives.org/OAI/2.0/oai_dc/"
+DC_NS = "http://purl.org/dc/elements/1.1/"
+XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
+OAI_DC_SCHEMA = "http://www.openarchives.org/OAI/2.0/oai_dc.xsd"
+
+DC_ELEMENTS = ("title", "creator", "subject", "description", "publisher", "contributor", "date", "type",
+               "format", "identifier", "source", "language", "relation", "coverage", "rights")
+"""The fifteen elements of simple Dublin Core, in their canonical order (the order we emit)."""
+
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def xml_text(text: str) -> str:
+    """Text with the characters XML 1.0 forbids (control characters, lone surrogates) removed."""
+    return _NOT_XML.sub("", text)
+
+
+def _agent(agent: Agent) -> str:
+    return f"{agent.name} ({agent.office})" if agent.office else agent.name
+
+
+def _agents(record: Record, attr: str) -> list[str]:
+    agents = list(getattr(record, attr))
+    for part in record.parts or []:
+        agents += getattr(part, attr)
+    return [_agent(a) for a in agents]
+
+
+def _classification(record: Record) -> str:
+    classification = record.provenance.classification
+    if classification.level == "unmarked":
+        text = "Original classification: none marked"
+    else:
+        text = f"Original classification: {classification.level}"
+    if classification.as_marked:
+        text += f" (marked {', '.join(classification.as_marked)})"
+    return text + "."
+
+
+def _declassifications(record: Record) -> list[str]:
+    out = []
+    actions = list(record.provenance.declassification)
+    for part in record.parts or []:
+        actions += part.declassification
+    for action in actions:
+        when = action.date.isoformat() if action.date else action.date_as_printed
+        details = [action.authority or action.authority_as_printed, action.agency_letter,
+                   f"by {action.by}" if action.by else None, when]
+        details = [d for d in details if d]
+        if details:
+            out.append("Declassified: " + "; ".join(details) + ".")
+        elif action.as_printed:
+            out.append(f"Declassification stamp: {action.as_printed}")
+    return out
+
+
+def _source(record: Record) -> str:
+    prov = record.provenance
+    pieces = [prov.file_number, prov.collection.name, prov.collection.series, prov.collection.file,
+              prov.repository.division, prov.repository.name]
+    return ", ".join(p for p in pieces if p)
+
+
+def _editions(record: Record) -> list[str]:
+    out = []
+    for edition in record.provenance.editions:
+        pieces = [edition.publisher, edition.title, edition.series, edition.volume_id,
+                  f"document {edition.document_number}" if edition.document_number else None,
+                  f"pp. {edition.pages}" if edition.pages else None,
+                  str(edition.year) if edition.year else None]
+        out.append("Published in: " + ", ".join(p for p in pieces if p))
+        if edition.url:
+            out.append(edition.url)
+    return out
+
+
+def _date(record: Record) -> str:
+    date = record.date
+    return f"{date.date.isoformat()}/{date.end_date.isoformat()}" if date.end_date else date.date.isoformat()
+
+
+def dc_elements(record: Record, base: str) -> list[tuple[str, str]]:
+    """(element, value) pairs for `record`; `base` is the absolute site root for its URLs."""
+    prov = record.provenance
+    parts = record.parts or []
+    places = [p.name for p in record.places] + [p.name for part in parts for p in part.places]
+    types = [record.document_type] + [part.document_type for part in parts]
+    description = [record.description.summary or ""]
+    if parts:
+        description.append("Compound item: " + "; ".join(
+            f"{n}. {part.title} ({part.document_type})" for n, part in enumerate(parts, 1)) + ".")
+    description += [_classification(record), *_declassifications(record)]
+    rights = [record.rights.statement, record.rights.uri or "",
+              f"Rights holder: {record.rights.holder}" if record.rights.holder else ""]
+    collection = ", ".join(p for p in (prov.collection.name, prov.collection.series) if p)
+    values = {
+        "title": [record.title],
+        "creator": _agents(record, "creators"),
+        "subject": list(record.description.subjects),
+        "description": description,
+        "publisher": [prov.repository.name],
+        "contributor": _agents(record, "recipients"),
+        "date": [_date(record)],
+        "type": ["Text", *types],
+        "identifier": [f"{base}/records/{record.id}", f"{base}/iiif/{record.id}/manifest"],
+        "source": [_source(record)],
+        "language": [record.language],
+        "relation": [f"Collection: {collection}", *_editions(record)],
+        "coverage": [*places, f"{record.date.date.year // 10 * 10}s"],
+        "rights": rights,
+    }
+    pairs = []
+    for element in DC_ELEMENTS:
+        for value in dict.fromkeys(values.get(element, [])):
+            value = xml_text(value).strip()
+            if value:
+                pairs.append((element, value))
+    return pairs
+
+
+def dc_xml(record: Record, base: str) -> etree._Element:
+    """The record's `oai_dc:dc` element (for `<metadata>`, or to validate on its own)."""
+    root = etree.Element(f"{{{OAI_DC_NS}}}dc", nsmap={"oai_dc": OAI_DC_NS, "dc": DC_NS, "xsi": XSI_NS})
+    root.set(f"{{{XSI_NS}}}schemaLocation", f"{OAI_DC_NS} {OAI_DC_SCHEMA}")
+    for element, value in dc_elements(record, base):
+        etree.SubElement(root, f"{{{DC_NS}}}{element}").text = value
+    return root
+
+
+def dc_bytes(record: Record, base: str) -> bytes:
+    """`dc_xml` as a standalone UTF-8 document."""
+    return etree.tostring(dc_xml(record, base), xml_declaration=True, encoding="UTF-8")
