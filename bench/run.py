@@ -65,13 +65,20 @@ def refresh_after_edits(folder: Path, instance: Path, count: int, round_number: 
     watcher does) or a full scan of the folder (the fallback, and the periodic safety net)."""
     store = Store(folder, instance)
     store.refresh()
+    edit_files(folder, count, round_number, "warm-up")
+    store.refresh()  # a running server's connection is warm: so is this one before the timed refresh
+    names = edit_files(folder, count, round_number, "t" if targeted else "f")
+    return timed(lambda: store.refresh(only=names if targeted else None))
+
+
+def edit_files(folder: Path, count: int, round_number: int, mark: str) -> set[str]:
     names = set()
     for n in range(count):
         record = synthetic_record(n * 7)
-        record["title"] = f"Edited in round {round_number}{'t' if targeted else 'f'}: {record['title']}"
+        record["title"] = f"Edited in round {round_number}{mark}: {record['title']}"
         (folder / f"{record['id']}.json").write_text(json.dumps(record, ensure_ascii=False), encoding="utf-8")
         names.add(f"{record['id']}.json")
-    return timed(lambda: store.refresh(only=names if targeted else None))
+    return names
 
 
 def server_start(folder: Path, instance: Path, workers: int) -> tuple[float, subprocess.Popen]:

@@ -18,6 +18,7 @@ from catalog.http import json_response
 from catalog.http import page_args
 from catalog.model import record_json_schema
 from catalog.openapi import openapi_document
+from catalog.store import source_bytes
 
 blueprint = Blueprint("api", __name__)
 
@@ -78,7 +79,7 @@ def get_record(record_id: str) -> Response:
     row = get_store().get_row(record_id)
     if row is None:
         return json_error(404, f"no record with id {record_id[:100]!r}")
-    return Response(row["source"], mimetype="application/json")
+    return Response(source_bytes(row), mimetype="application/json")
 
 
 @blueprint.get("/api/health")

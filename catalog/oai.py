@@ -10,6 +10,8 @@ protocol's error codes, and the `<request>` element echoes only well-formed argu
 from __future__ import annotations
 
 import re
+import threading
+from collections import OrderedDict
 
 from flask import Blueprint
 from flask import Response
@@ -19,6 +21,7 @@ from lxml import etree
 
 from catalog import oai_query
 from catalog import oai_tokens
+from catalog import search
 from catalog.http import absolute
 from catalog.http import base_url
 from catalog.http import get_store
@@ -28,7 +31,8 @@ from catalog.oai_args import OAIRequest
 from catalog.oai_args import parse
 from catalog.oai_dc import OAI_DC_NS
 from catalog.oai_dc import OAI_DC_SCHEMA
-from catalog.oai_dc import dc_xml
+from catalog.oai_dc import dc_elements
+from catalog.oai_dc import dc_xml_from
 from catalog.oai_xml import add_error
 from catalog.oai_xml import add_header
 from catalog.oai_xml import add_oai_identifier
@@ -118,8 +122,25 @@ def _add_record(parent: etree._Element, item: oai_query.Item, with_metadata: boo
     record_element = sub(parent, "record")
     add_header(record_element, _oai_identifier(item.id), item.datestamp, item.sets, item.deleted)
     if not item.deleted:
-        record = get_store().record_from_row(item.row)
-        sub(record_element, "metadata").append(dc_xml(record, base_url()))
+        sub(record_element, "metadata").append(dc_xml_from(_dc_pairs(item.row, base_url())))
+
+
+_dc_memo: OrderedDict[tuple[str, str, str], tuple] = OrderedDict()
+_dc_memo_lock = threading.Lock()
+DC_MEMO_SIZE = 1024
+
+
+def _dc_pairs(row, base: str) -> tuple:
+    """A record's Dublin Core, remembered per content hash: harvests ask for the same records often."""
+    key = (row["record_id"], row["content_hash"], base)
+    pairs = _dc_memo.get(key)
+    if pairs is None:
+        pairs = tuple(dc_elements(get_store().record_from_row(row), base))
+        with _dc_memo_lock:
+            _dc_memo[key] = pairs
+            while len(_dc_memo) > DC_MEMO_SIZE:
+                _dc_memo.popitem(last=False)
+    return pairs
 
 
 # -- the verbs -------------------------------------------------------------------------------
@@ -217,7 +238,8 @@ def list_items(req: OAIRequest) -> etree._Element:
                        "no items are left in this list: it changed since the harvest began")
     more = len(items) > size
     items = items[:size]
-    total = token.size if resuming else oai_query.count_items(db, window)
+    total = token.size if resuming else search.cached(db, ("oai count", window),
+                                                      lambda: oai_query.count_items(db, window))
     total = max(total, token.cursor + len(items) + int(more))
     root = envelope(_base(), req.echo)
     element = sub(root, req.verb)

@@ -136,9 +136,14 @@ def dc_elements(record: Record, base: str) -> list[tuple[str, str]]:
 
 def dc_xml(record: Record, base: str) -> etree._Element:
     """The record's `oai_dc:dc` element (for `<metadata>`, or to validate on its own)."""
+    return dc_xml_from(dc_elements(record, base))
+
+
+def dc_xml_from(pairs) -> etree._Element:
+    """The `oai_dc:dc` element for (element, value) pairs that `dc_elements` made."""
     root = etree.Element(f"{{{OAI_DC_NS}}}dc", nsmap={"oai_dc": OAI_DC_NS, "dc": DC_NS, "xsi": XSI_NS})
     root.set(f"{{{XSI_NS}}}schemaLocation", f"{OAI_DC_NS} {OAI_DC_SCHEMA}")
-    for element, value in dc_elements(record, base):
+    for element, value in pairs:
         etree.SubElement(root, f"{{{DC_NS}}}{element}").text = value
     return root
 

@@ -28,6 +28,7 @@ import sqlite3
 import stat
 import threading
 import time
+import zlib
 from collections import OrderedDict
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -40,7 +41,7 @@ from catalog.validation import Problem
 from catalog.validation import check_bytes
 from catalog.watch import FolderWatch
 
-INDEX_VERSION = 2
+INDEX_VERSION = 3
 log = logging.getLogger(__name__)
 VALID_ID = re.compile(RECORD_ID_PATTERN)
 
@@ -52,7 +53,7 @@ CREATE TABLE records (
     mtime_ns INTEGER NOT NULL,
     size INTEGER NOT NULL,
     content_hash TEXT NOT NULL,
-    source TEXT NOT NULL,
+    source BLOB NOT NULL,
     title TEXT NOT NULL,
     document_type TEXT NOT NULL,
     date TEXT NOT NULL,
@@ -115,6 +116,9 @@ CREATE TABLE IF NOT EXISTS problems (
 
 FULL_SCAN_INTERVAL = 60.0
 """Seconds between full scans of the folder when inotify reports changes as they happen."""
+
+RECORD_CACHE_SIZE = 256
+"""Parsed records kept per worker (a few hundred: the records being read right now)."""
 
 PARALLEL_THRESHOLD = 2000
 """Read and parse in a process pool when at least this many files changed (a cold build)."""
@@ -267,14 +271,19 @@ class Store:
         """(mtime_ns, size) of every record file: one stat per file, the floor of a start-up scan."""
         found: dict[str, tuple[int, int]] = {}
         try:
-            if only is None:
-                entries = [e for e in os.scandir(self.records_dir)
-                           if e.name.endswith(".json") and e.name[0] != "." and e.is_file(follow_symlinks=False)]
+            if only is None:  # a generator: 100,000 directory entries are never all held at once
+                entries = (e for e in os.scandir(self.records_dir)
+                           if e.name.endswith(".json") and e.name[0] != "." and e.is_file(follow_symlinks=False))
             else:
-                entries = [self.records_dir / name for name in only
-                           if name.endswith(".json") and name[0] != "." and "/" not in name]
+                entries = (self.records_dir / name for name in only
+                           if name.endswith(".json") and name[0] != "." and "/" not in name)
+            return self._stat_all(entries)
         except FileNotFoundError:
             return found
+
+    @staticmethod
+    def _stat_all(entries) -> dict[str, tuple[int, int]]:
+        found: dict[str, tuple[int, int]] = {}
         for entry in entries:
             try:
                 st = os.stat(entry, follow_symlinks=False)
@@ -461,10 +470,10 @@ class Store:
             if record is not None:
                 self._cache.move_to_end(key)
                 return record
-        record = Record.model_validate_json(row["source"])
+        record = Record.model_validate_json(source_bytes(row))
         with self._cache_mutex:
             self._cache[key] = record
-            while len(self._cache) > 512:
+            while len(self._cache) > RECORD_CACHE_SIZE:
                 self._cache.popitem(last=False)
         return record
 
@@ -527,10 +536,16 @@ class PreparedFile:
     problems: list[str]
     record_id: str = ""
     digest: str = ""
-    source: str = ""
+    source: bytes = b""
+    """The file's bytes, zlib-compressed: the index holds every record, so this halves what a build writes."""
     columns: dict | None = None
     facets: list | None = None
     texts: tuple | None = None
+
+
+def source_bytes(row: sqlite3.Row) -> bytes:
+    """The record file exactly as it was last valid (the index keeps it compressed)."""
+    return zlib.decompress(row["source"])
 
 
 def prepare_file(folder: str, name: str, stamp: tuple[int, int], today: str) -> PreparedFile:
@@ -544,7 +559,7 @@ def prepare_file(folder: str, name: str, stamp: tuple[int, int], today: str) -> 
         return PreparedFile(name, stamp, [str(p) for p in problems])
     columns = index_columns(record)
     columns["public"] = int(record.is_public(dt.date.fromisoformat(today)))
-    return PreparedFile(name, stamp, [], record.id, content_hash(record), data.decode(), columns,
+    return PreparedFile(name, stamp, [], record.id, content_hash(record), zlib.compress(data, 1), columns,
                         facet_values(record), search_texts(record))
 
 

@@ -134,6 +134,12 @@ def _page(record: Record, n: int):
 
 @blueprint.get("/iiif/collection")
 def collection_of_everything() -> Response:
+    db = get_store().db
+    body = search.cached(db, ("iiif collection", base_url()), _collection_of_everything)
+    return iiif_response(body, get_store().last_change())
+
+
+def _collection_of_everything() -> str:
     where = links()
     found = search.collections(get_store().db)
     total = sum(c["count"] for c in found)
@@ -142,7 +148,7 @@ def collection_of_everything() -> Response:
     name = current_app.config["CATALOG_INSTITUTION_NAME"]
     body = presentation.collection(where.collection(), f"{name}: all collections",
                                    f"{total:,} public documents in {len(found)} archival collections.", items)
-    return iiif_response(dump(body), get_store().last_change())
+    return dump(body)
 
 
 def _collection_summary(found: dict) -> str:
@@ -162,8 +168,15 @@ def archival_collection_page(slug: str, page: int) -> Response:
 
 
 def _archival_collection(slug: str, page: int | None) -> Response:
-    """One archival collection's manifests in date order; large ones as nested Collections."""
+    """One archival collection's manifests in date order; large ones as nested Collections.
+
+    Remembered until the index changes: a collection of a thousand manifests is costly to list."""
     db = get_store().db
+    body = search.cached(db, ("iiif collection", base_url(), slug, page), lambda: _archival_body(db, slug, page))
+    return iiif_response(body, get_store().last_change())
+
+
+def _archival_body(db, slug: str, page: int | None) -> str:
     found = next((c for c in search.collections(db) if c["slug"] == slug), None)
     if found is None:
         raise NotFound(f"There is no collection {slug[:100]!r}.")
@@ -188,7 +201,7 @@ def _archival_collection(slug: str, page: int | None) -> Response:
         collection_id = where.collection(slug, page)
         part_of = parent if page is None else {"id": where.collection(slug), "type": "Collection"}
         body = presentation.collection(collection_id, label, _collection_summary(found), items, part_of)
-    return iiif_response(dump(body), get_store().last_change())
+    return dump(body)
 
 
 def _range(page: int, total: int) -> str:
@@ -215,11 +228,32 @@ def image_info(record_id: str, n: int) -> Response:
 
 @blueprint.get("/iiif/image/<record_id>/<int:n>/<region>/<size>/<rotation>/<quality>.<fmt>")
 def image(record_id: str, n: int, region: str, size: str, rotation: str, quality: str, fmt: str) -> Response:
-    record, digest = public_record(record_id)
-    text = _page(record, n).text
-    wanted = images.requested_size(region, size, rotation, quality, fmt, *presentation.typescript.page_size(text))
-    cache = Path(current_app.config["CATALOG_INSTANCE_DIR"]) / "iiif-images"
-    path = images.cached_image(cache, record.id, digest, n, text, wanted, fmt)
+    digest = get_store().content_hash(record_id)
+    if digest is None:
+        raise NotFound(f"There is no public record with the id {record_id[:100]!r}.")
+    key = (record_id, digest, n, region, size, rotation, quality, fmt)
+    path = _rendered.get(key)
+    if path is not None and not path.is_file():  # the image cache was cleared
+        path = None
+    if path is None:  # first request for this image of this version: check it, draw it if need be
+        record, digest = public_record(record_id)
+        text = _page(record, n).text
+        wanted = images.requested_size(region, size, rotation, quality, fmt,
+                                       *presentation.typescript.page_size(text))
+        cache = Path(current_app.config["CATALOG_INSTANCE_DIR"]) / "iiif-images"
+        path = images.cached_image(cache, record.id, digest, n, text, wanted, fmt)
+        _remember(key, path)
     response = send_file(path, mimetype=images.FORMATS[fmt][1], conditional=True, max_age=IMAGE_MAX_AGE)
     response.headers["Link"] = '<http://iiif.io/api/image/3/level0.json>;rel="profile"'
     return response
+
+
+_rendered: dict[tuple, Path] = {}
+RENDERED_MEMO_SIZE = 4096
+
+
+def _remember(key: tuple, path: Path) -> None:
+    """Which file answers which image request, per record version: a cached image is a file send."""
+    if len(_rendered) >= RENDERED_MEMO_SIZE:
+        _rendered.clear()
+    _rendered[key] = path

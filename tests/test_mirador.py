@@ -115,3 +115,22 @@ def test_without_the_bundle_the_viewer_is_absent_and_the_manifest_linked(records
     assert "/iiif/hull-memorandum-1943-10-30/manifest" in page and "<iframe" not in page
     installed = make_app(records_dir).test_client().get("/records/hull-memorandum-1943-10-30").get_data(True)
     assert '<iframe' in installed and "/iiif/hull-memorandum-1943-10-30/viewer" in installed
+
+
+def test_the_record_page_embeds_the_same_viewer(server, browser):
+    record_id = "stalin-truman-1946-04-06"
+    manifest = requests.get(f"{server.url}/iiif/{record_id}/manifest", timeout=10).json()
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.route("**/*", only_localhost)
+    try:
+        page.goto(f"{server.url}/records/{record_id}")
+        frame_element = page.wait_for_selector("iframe", timeout=10_000)
+        frame_element.scroll_into_view_if_needed()
+        frame = frame_element.content_frame()
+        frame.wait_for_selector(".openseadragon-canvas canvas", timeout=20_000)
+        frame.wait_for_function("() => document.body.innerText.includes(' of ')", timeout=20_000)
+        shown = words(frame.inner_text("body"))
+        assert manifest["label"]["en"][0] in shown
+        assert f"1 of {len(manifest['items'])}" in shown
+    finally:
+        page.close()
