@@ -64,7 +64,7 @@ def test_edits_show_on_every_worker_within_two_seconds_and_reads_never_fail(tmp_
             original = path.read_text()
 
             path.write_text(json.dumps(victim))  # an edit
-            assert wait_for(lambda: all(
+            assert wait_for(lambda victim=victim: all(
                 requests.get(f"{server.url}/api/records/{victim['id']}", timeout=5).json()["title"] == victim["title"]
                 for _ in range(6))) is not None, "edit not visible on every worker within 2.5 s"
 
@@ -78,11 +78,12 @@ def test_edits_show_on_every_worker_within_two_seconds_and_reads_never_fail(tmp_
             extra = synthetic(100 + round_number)
             extra["access"] = {"status": "open"}
             write_record(folder, extra)  # added
-            assert wait_for(lambda: all(requests.get(f"{server.url}/api/records/{extra['id']}", timeout=5).ok
-                                        for _ in range(6)))
+            assert wait_for(lambda extra=extra: all(
+                requests.get(f"{server.url}/api/records/{extra['id']}", timeout=5).ok for _ in range(6)))
             os.remove(folder / f"{extra['id']}.json")  # removed
-            assert wait_for(lambda: all(requests.get(f"{server.url}/api/records/{extra['id']}", timeout=5)
-                                        .status_code == 404 for _ in range(6)))
+            assert wait_for(lambda extra=extra: all(
+                requests.get(f"{server.url}/api/records/{extra['id']}", timeout=5).status_code == 404
+                for _ in range(6)))
     finally:
         stop.set()
         for thread in threads:

@@ -190,7 +190,7 @@ def test_incremental_harvests_return_exactly_the_changed_records(tmp_path):
         for record_id in [*removed, restricted]:
             assert records[oai_id(record_id)].deleted and records[oai_id(record_id)].xml.find(".//{*}metadata") is None
 
-        a_set = sorted(sets_of(int(edited[0].split("-")[1])))[0]
+        a_set = min(sets_of(int(edited[0].split("-")[1])))
         in_set = headers(sickle, set=a_set, **{"from": since})
         assert set(in_set) == {oai_id(i) for i in edited if a_set in sets_of(int(i.split("-")[1]))} | {
             oai_id(r["id"]) for r in added if a_set in sets_of(int(r["id"].split("-")[1]))}
