@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import itertools
 import json
 import os
 import platform
@@ -30,6 +31,8 @@ from urllib.parse import quote
 
 import requests
 
+from bench.generate import RARE
+from bench.generate import WORDS
 from bench.generate import synthetic_record
 from bench.generate import write_records
 from bench.load import start_server
@@ -207,15 +210,31 @@ def endpoint_paths(folder: Path, ids: list[str], deep_token: str | None) -> dict
     return paths
 
 
-def cold_images(ids: list[str], count: int) -> dict:
+def sequential(paths: list[str]) -> dict:
+    """One request after another, each timed: p50 and p95 of first-time (uncached) requests."""
     times = []
-    for record_id in ids[-count:]:
+    for path in paths:
         start = time.perf_counter()
-        requests.get(f"http://127.0.0.1:{PORT}/iiif/image/{record_id}/1/full/max/0/default.png", timeout=60)
+        requests.get(f"http://127.0.0.1:{PORT}{path}", timeout=120).raise_for_status()
         times.append(time.perf_counter() - start)
     times.sort()
     return {"requests": len(times), "p50_ms": round(1000 * times[len(times) // 2], 1),
             "p95_ms": round(1000 * times[int(0.95 * (len(times) - 1))], 1)}
+
+
+def cold_images(ids: list[str], count: int) -> dict:
+    return sequential([f"/iiif/image/{record_id}/1/full/max/0/default.png" for record_id in ids[-count:]])
+
+
+def uncached_searches() -> dict[str, dict]:
+    """Searches no worker has answered before (the load above repeats one query, which the
+    result cache then serves): what a new query costs."""
+    common = [word for word in WORDS if word != "conference"][:20]
+    return {
+        "common word": sequential([f"/search?q={word}" for word in common]),
+        "rare word": sequential([f"/search?q={word}" for word in RARE if word != "zanzibar"]),
+        "phrase": sequential(["/search?q=" + quote(f'"{a} {b}"') for a, b in itertools.pairwise(common)]),
+    }
 
 
 def bench_size(size: int, data_root: Path, args) -> dict:
@@ -264,6 +283,7 @@ def bench_size(size: int, data_root: Path, args) -> dict:
             ceiling = result["load"]["ceiling: constant response"]["per_second"]
             for values in result["load"].values():
                 values["ratio_to_ceiling"] = round(values["per_second"] / ceiling, 2) if ceiling else None
+            result["search_uncached"] = uncached_searches()
             result["worker_rss_mb"] = worker_rss_mb(server)
         finally:
             server.terminate()
@@ -280,10 +300,47 @@ def machine() -> dict:
             "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")}
 
 
+def targets(report: dict) -> list[tuple[str, str, str, bool]]:
+    """(measure, target, result, met) for issue 7's targets, judged at the largest size measured."""
+    big, small = report["sizes"][-1], report["sizes"][0]
+    load = big["load"]
+
+    def p95(name):
+        return load[name]["p95_ms"]
+
+    search = max(p95(name) for name in load if name.startswith("search"))
+    fresh = max((v["p95_ms"] for v in big.get("search_uncached", {}).values()), default=None)
+    first, deep = p95("OAI ListRecords first page"), p95("OAI ListRecords deep page")
+    refresh = [big["refresh_10_changed_s"], small["refresh_10_changed_s"]]
+    return [
+        ("cold index build", "≤ 4 × floor", f"{big['cold_build_ratio']} ×", big["cold_build_ratio"] <= 4),
+        ("refresh after 10 changed files", f"≤ 1 s, the same at {small['records']:,}",
+         f"{refresh[0]} s ({refresh[1]} s at {small['records']:,})", max(refresh) <= 1),
+        ("server start with an existing index", "≤ 2 s", f"{big['server_start_s']} s", big["server_start_s"] <= 2),
+        ("memory per worker", "≤ 150 MB", f"{max(big['worker_rss_mb'])} MB", max(big["worker_rss_mb"]) <= 150),
+        ("record JSON throughput", "≥ 0.5 × ceiling", f"{load['record JSON']['ratio_to_ceiling']} ×",
+         load["record JSON"]["ratio_to_ceiling"] >= 0.5),
+        ("manifest throughput", "≥ 0.5 × ceiling", f"{load['manifest']['ratio_to_ceiling']} ×",
+         load["manifest"]["ratio_to_ceiling"] >= 0.5),
+        ("browse with facets p95", "≤ 100 ms", f"{p95('browse with facets')} ms", p95("browse with facets") <= 100),
+        ("search p95 (worst of three)", "≤ 50 ms",
+         f"{search} ms; new queries, one at a time: p95 {fresh} ms" if fresh else f"{search} ms", search <= 50),
+        ("OAI-PMH page p95", "≤ 150 ms", f"{first} ms", first <= 150),
+        ("OAI-PMH deep page p95", "≤ 1.5 × first page", f"{round(deep / first, 2)} ×", deep <= 1.5 * first),
+        ("full harvest", "≤ 300 s", f"{big['harvest']['seconds']} s", big["harvest"]["seconds"] <= 300),
+        ("cached page image throughput", "≥ 0.5 × ceiling", f"{load['page image (cached)']['ratio_to_ceiling']} ×",
+         load["page image (cached)"]["ratio_to_ceiling"] >= 0.5),
+    ]
+
+
 def markdown(report: dict) -> str:
     m = report["machine"]
     out = [(f"# Benchmark\n\nMachine: {m['cores']} cores, {m['memory_gb']} GB, Python {m['python']}, "
-           f"{m['platform']}; load generator {m['load_generator']}; {report['settings']}; {m['date']}.\n")]
+           f"{m['platform']}; load generator {m['load_generator']}; {report['settings']}; {m['date']}.\n"),
+           f"## Targets at {report['sizes'][-1]['records']:,} records\n",
+           "| measure | target | result | met |", "|---|---|---|---|",
+           *(f"| {name} | {target} | {result} | {'yes' if met else '**no**'} |"
+             for name, target, result, met in targets(report)), ""]
     for r in report["sizes"]:
         out += [f"## {r['records']:,} records\n",
                 "| measure | value | ratio |", "|---|---|---|",
@@ -301,7 +358,10 @@ def markdown(report: dict) -> str:
                 (f"| full Sickle harvest | {r['harvest']['records']} records in {r['harvest']['seconds']} s "
                 f"({r['harvest']['per_second']}/s) | |"),
                 (f"| page image, cold render | p50 {r['page_image_cold']['p50_ms']} ms, "
-                f"p95 {r['page_image_cold']['p95_ms']} ms | |"), "",
+                f"p95 {r['page_image_cold']['p95_ms']} ms | |"),
+                *(f"| search, {kind}, new query (uncached, one at a time) | p50 {v['p50_ms']} ms, "
+                  f"p95 {v['p95_ms']} ms ({v['requests']} queries) | |"
+                  for kind, v in r.get("search_uncached", {}).items()), "",
                 "| endpoint | req/s | ratio to ceiling | p50 ms | p95 ms | p99 ms | errors |",
                 "|---|---|---|---|---|---|---|"]
         for name, v in r["load"].items():
