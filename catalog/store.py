@@ -649,7 +649,10 @@ def facet_values(record: Record) -> list[tuple[str, str]]:
 
 
 def search_texts(record: Record) -> tuple[str, str, str, str, str]:
-    """The five full-text columns: title, people, provenance, body, notes."""
+    """The five full-text columns: title, people, provenance, body, notes.
+
+    The index recomputes these from stored records to forget a changed one, so a change here
+    must bump INDEX_VERSION (a rebuild), or old rows could not be removed from the index."""
     agents = list(record.creators) + list(record.recipients)
     for part in record.parts or []:
         agents += list(part.creators) + list(part.recipients)
