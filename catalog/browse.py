@@ -21,8 +21,8 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import BadRequest
 
 from catalog import search
-from catalog.citations import display_name
-from catalog.citations import long_date
+from catalog.facts import display_name
+from catalog.facts import long_date
 from catalog.model import slugify
 from catalog.query import ParsedQuery
 from catalog.query import QueryError

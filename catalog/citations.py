@@ -8,82 +8,27 @@ Chicago text has italics, so it is built as runs of (text, italic) that HTML and
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 
-from catalog.model import DocumentDate
+from catalog.facts import archival_location
+from catalog.facts import cited_date
+from catalog.facts import correspondents
+from catalog.facts import creator_names
+from catalog.facts import display_name
+from catalog.facts import edition
+from catalog.facts import is_printed
+from catalog.facts import join_names
+from catalog.facts import printed_in
+from catalog.facts import recipient_names
+from catalog.facts import split_name
 from catalog.model import Edition
 from catalog.model import Record
 
 Run = tuple[str, bool]
 """A piece of citation text and whether it is set in italics."""
 
-MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-          "November", "December")
 BIBTEX_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 CORRESPONDENCE = {"telegram", "cable", "letter", "message", "note"}
-
-
-def display_name(name: str) -> str:
-    """'Harriman, W. Averell' → 'W. Averell Harriman'; names without a comma stay as they are."""
-    family, comma, given = name.partition(",")
-    return f"{given.strip()} {family.strip()}" if comma and given.strip() else name.strip()
-
-
-def split_name(name: str) -> dict[str, str]:
-    """CSL name parts: family and given from 'Family, Given', else a literal name."""
-    family, comma, given = name.partition(",")
-    if comma and family.strip() and given.strip():
-        return {"family": family.strip(), "given": given.strip()}
-    return {"literal": name.strip()}
-
-
-def long_date(date: dt.date) -> str:
-    return f"{MONTHS[date.month - 1]} {date.day}, {date.year}"
-
-
-def cited_date(date: DocumentDate) -> str:
-    text = long_date(date.date)
-    if date.end_date and date.end_date != date.date:
-        text += f"–{long_date(date.end_date)}"
-    return f"ca. {text}" if date.approximate else text
-
-
-def _names(agents) -> list[str]:
-    return list(dict.fromkeys(agent.name for agent in agents))
-
-
-def _people(record: Record) -> tuple[list[str], list[str]]:
-    """The record's own creators and recipients (a compound item is described as a whole); those of
-    its parts only when the record names none."""
-    creators, recipients = _names(record.creators), _names(record.recipients)
-    for part in record.parts or []:
-        creators += [n for n in _names(part.creators) if n not in creators] if not record.creators else []
-        recipients += [n for n in _names(part.recipients) if n not in recipients] if not record.recipients else []
-    return creators, recipients
-
-
-def _join(names: list[str]) -> str:
-    if len(names) <= 2:
-        return " and ".join(names)
-    return ", ".join(names[:-1]) + ", and " + names[-1]
-
-
-def archival_location(record: Record) -> list[str]:
-    """File number, collection (series, file), repository (division, place): most specific first."""
-    prov = record.provenance
-    pieces = [prov.file_number, prov.collection.file, prov.collection.series, prov.collection.name,
-              prov.repository.division, prov.repository.name, prov.repository.location]
-    return [p for p in dict.fromkeys(pieces) if p]
-
-
-def edition(record: Record) -> Edition | None:
-    return record.provenance.editions[0] if record.provenance.editions else None
-
-
-def is_printed(found: Edition) -> bool:
-    """A printed volume (FRUS) rather than an online presentation of the item."""
-    return bool(found.year or found.pages or found.volume_id or found.editors)
 
 
 def _online(record: Record, found: Edition) -> str:
@@ -94,18 +39,12 @@ def _online(record: Record, found: Edition) -> str:
 
 
 def _editors(editors: list[str]) -> str:
-    return _join(editors) if len(editors) <= 3 else f"{editors[0]} et al."
+    return join_names(editors) if len(editors) <= 3 else f"{editors[0]} et al."
 
 
 def _description(record: Record) -> str:
     """'W. Averell Harriman to Harry S. Truman' or, without people, the title in quotation marks."""
-    creators, recipients = _people(record)
-    if not creators:
-        return f"“{record.title}”"
-    who = _join([display_name(n) for n in creators])
-    if recipients:
-        who += " to " + _join([display_name(n) for n in recipients])
-    return who
+    return correspondents(record) or f"“{record.title}”"
 
 
 def chicago_note(record: Record, url: str) -> list[Run]:
@@ -133,11 +72,11 @@ def chicago_note(record: Record, url: str) -> list[Run]:
 
 def chicago_bibliography(record: Record, url: str) -> list[Run]:
     """The bibliography entry, under the (first) creator's inverted name."""
-    creators, recipients = _people(record)
+    creators, recipients = creator_names(record), recipient_names(record)
     lead = f"{creators[0]}. " if creators else ""
     what = record.document_type[:1].upper() + record.document_type[1:]
     if recipients:
-        what += " to " + _join([display_name(n) for n in recipients])
+        what += " to " + join_names([display_name(n) for n in recipients])
     if not creators:
         what = f"“{record.title}.” {what}"
     runs: list[Run] = [(f"{lead}{what}, {cited_date(record.date)}. " + ". ".join(archival_location(record)) + ".",
@@ -148,7 +87,7 @@ def chicago_bibliography(record: Record, url: str) -> list[Run]:
         runs.append((" " + online[:1].upper() + online[1:] + ".", False))
     elif found is not None and is_printed(found):
         runs += [(" Printed in ", False), (found.title, True)]
-        tail = f", edited by {_join(found.editors)}" if found.editors else ""
+        tail = f", edited by {join_names(found.editors)}" if found.editors else ""
         tail += ". " + ", ".join(str(x) for x in (found.publisher, found.year) if x)
         if found.pages:
             tail += f", {found.pages}"
@@ -175,7 +114,7 @@ def bibtex_escape(text: str) -> str:
 
 def bibtex(record: Record, url: str) -> str:
     """A biblatex/BibTeX `@misc` entry keyed by the record id."""
-    creators, recipients = _people(record)
+    creators, recipients = creator_names(record), recipient_names(record)
     date = record.date.date
     fields: list[tuple[str, str]] = [("title", "{" + bibtex_escape(record.title) + "}")]
     if creators:
@@ -187,15 +126,10 @@ def bibtex(record: Record, url: str) -> str:
     fields.append(("howpublished", bibtex_escape(howpublished)))
     note = []
     if recipients:
-        note.append("To " + _join([display_name(n) for n in recipients]))
+        note.append("To " + join_names([display_name(n) for n in recipients]))
     found = edition(record)
     if found is not None and is_printed(found):
-        printed = f"Printed in {found.title}"
-        if found.document_number:
-            printed += f", doc. {found.document_number}"
-        if found.pages:
-            printed += f", pp. {found.pages}"
-        note.append(printed)
+        note.append(printed_in(found))
     if note:
         fields.append(("note", bibtex_escape(". ".join(note))))
     fields += [("language", record.language), ("url", url)]
@@ -208,7 +142,7 @@ def bibtex(record: Record, url: str) -> str:
 
 def csl_item(record: Record, url: str) -> dict:
     """One CSL-JSON item (citeproc, Zotero and pandoc read a list of these)."""
-    creators, recipients = _people(record)
+    creators, recipients = creator_names(record), recipient_names(record)
     date = record.date.date
     item: dict = {
         "id": record.id,
@@ -239,8 +173,7 @@ def csl_item(record: Record, url: str) -> dict:
         item["abstract"] = record.description.summary
     found = edition(record)
     if found is not None and is_printed(found):
-        item["note"] = f"Printed in {found.title}" + (f", doc. {found.document_number}" if found.document_number
-                                                      else "") + (f", {found.pages}" if found.pages else "")
+        item["note"] = printed_in(found)
     return item
 
 

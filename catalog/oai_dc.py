@@ -11,7 +11,7 @@ import re
 
 from lxml import etree
 
-from catalog.model import Agent
+from catalog import facts
 from catalog.model import Record
 
 OAI_DC_NS = "http://www.openarchives.org/OAI/2.0/oai_dc/"
@@ -31,42 +31,14 @@ def xml_text(text: str) -> str:
     return _NOT_XML.sub("", text)
 
 
-def _agent(agent: Agent) -> str:
-    return f"{agent.name} ({agent.office})" if agent.office else agent.name
-
-
-def _agents(record: Record, attr: str) -> list[str]:
-    agents = list(getattr(record, attr))
-    for part in record.parts or []:
-        agents += getattr(part, attr)
-    return [_agent(a) for a in agents]
-
-
-def _classification(record: Record) -> str:
-    classification = record.provenance.classification
-    if classification.level == "unmarked":
-        text = "Original classification: none marked"
-    else:
-        text = f"Original classification: {classification.level}"
-    if classification.as_marked:
-        text += f" (marked {', '.join(classification.as_marked)})"
-    return text + "."
-
-
 def _declassifications(record: Record) -> list[str]:
     out = []
-    actions = list(record.provenance.declassification)
-    for part in record.parts or []:
-        actions += part.declassification
-    for action in actions:
-        when = action.date.isoformat() if action.date else action.date_as_printed
-        details = [action.authority or action.authority_as_printed, action.agency_letter,
-                   f"by {action.by}" if action.by else None, when]
-        details = [d for d in details if d]
+    for found in facts.declassifications(record):
+        details = found.details()
         if details:
             out.append("Declassified: " + "; ".join(details) + ".")
-        elif action.as_printed:
-            out.append(f"Declassification stamp: {action.as_printed}")
+        elif found.action.as_printed:
+            out.append(f"Declassification stamp: {found.action.as_printed}")
     return out
 
 
@@ -90,39 +62,32 @@ def _editions(record: Record) -> list[str]:
     return out
 
 
-def _date(record: Record) -> str:
-    date = record.date
-    return f"{date.date.isoformat()}/{date.end_date.isoformat()}" if date.end_date else date.date.isoformat()
-
-
 def dc_elements(record: Record, base: str) -> list[tuple[str, str]]:
     """(element, value) pairs for `record`; `base` is the absolute site root for its URLs."""
     prov = record.provenance
     parts = record.parts or []
-    places = [p.name for p in record.places] + [p.name for part in parts for p in part.places]
-    types = [record.document_type] + [part.document_type for part in parts]
     description = [record.description.summary or ""]
     if parts:
         description.append("Compound item: " + "; ".join(
             f"{n}. {part.title} ({part.document_type})" for n, part in enumerate(parts, 1)) + ".")
-    description += [_classification(record), *_declassifications(record)]
+    description += [facts.classification_text(prov.classification), *_declassifications(record)]
     rights = [record.rights.statement, record.rights.uri or "",
               f"Rights holder: {record.rights.holder}" if record.rights.holder else ""]
     collection = ", ".join(p for p in (prov.collection.name, prov.collection.series) if p)
     values = {
         "title": [record.title],
-        "creator": _agents(record, "creators"),
+        "creator": [person.with_office() for person in facts.creators(record)],
         "subject": list(record.description.subjects),
         "description": description,
         "publisher": [prov.repository.name],
-        "contributor": _agents(record, "recipients"),
-        "date": [_date(record)],
-        "type": ["Text", *types],
+        "contributor": [person.with_office() for person in facts.recipients(record)],
+        "date": [facts.iso_date(record.date)],
+        "type": ["Text", *facts.document_types(record)],
         "identifier": [f"{base}/records/{record.id}", f"{base}/iiif/{record.id}/manifest"],
         "source": [_source(record)],
         "language": [record.language],
         "relation": [f"Collection: {collection}", *_editions(record)],
-        "coverage": [*places, f"{record.date.date.year // 10 * 10}s"],
+        "coverage": [*facts.place_names(record), facts.decade(record)],
         "rights": rights,
     }
     pairs = []

@@ -18,6 +18,7 @@ from werkzeug.exceptions import NotFound
 
 from catalog import browse
 from catalog import citations
+from catalog import facts
 from catalog import record_view
 from catalog import search
 from catalog import sitemap
@@ -201,7 +202,7 @@ def _record_data(found) -> tuple[dict, dict]:
         "title": found.title,
         "document_type": found.document_type,
         "language": found.language,
-        "date": {"iso": found.date.date.isoformat(), "display": citations.cited_date(found.date),
+        "date": {"iso": found.date.date.isoformat(), "display": facts.cited_date(found.date),
                  "as_printed": found.date.as_printed},
         "classification": {"level": found.provenance.classification.level,
                            "as_marked": found.provenance.classification.as_marked,
@@ -214,12 +215,11 @@ def _record_data(found) -> tuple[dict, dict]:
         "subjects": found.description.subjects,
         "history": record_view.history(found, links),
         "people": record_view.people(found, links),
-        "places": [{"name": p.name, "role": p.role, "as_printed": p.as_printed, "url": links.facet("place", p.name)}
-                   for p in found.places],
+        "places": record_view.places(found, links),
         "parts": [{"index": group["index"],
                    "title": group["part"].title if group["part"] else None,
                    "document_type": group["part"].document_type if group["part"] else None,
-                   "facts": record_view.part_facts(group["part"], links) if group["part"] else [],
+                   "facts": record_view.part_facts(found, group["index"], links) if group["part"] else [],
                    "pages": group["pages"]} for group in parts],
         "footnotes": notes,
         "corrections": [c.model_dump(exclude_none=True) for c in found.corrections],

@@ -11,11 +11,9 @@ import json
 
 from markupsafe import Markup
 
-from catalog.citations import cited_date
-from catalog.citations import display_name
-from catalog.citations import long_date
-from catalog.model import Agent
-from catalog.model import Declassification
+from catalog import facts
+from catalog.facts import cited_date
+from catalog.facts import display_name
 from catalog.model import DocumentDate
 from catalog.model import Marking
 from catalog.model import Place
@@ -45,14 +43,14 @@ def date_fact(date: DocumentDate) -> dict:
     return fact(date.type.capitalize(), value, date.note)
 
 
-def agent_fact(agent: Agent, links) -> dict:
-    value = display_name(agent.name)
+def agent_fact(person: facts.Person, links) -> dict:
+    agent = person.agent
+    value = person.display
     if agent.office:
         value += f", {agent.office}"
     if agent.as_printed:
         value += f" (printed “{agent.as_printed}”)"
-    facet = "recipient" if agent.role in ("recipient", "addressee", "copy") else "creator"
-    return fact(agent.role.capitalize(), value, agent.note, links.facet(facet, agent.name))
+    return fact(agent.role.capitalize(), value, agent.note, links.facet(person.facet, agent.name))
 
 
 def place_fact(place: Place, links) -> dict:
@@ -81,13 +79,11 @@ def marking_facts(markings: list[Marking], kinds: tuple[str, ...]) -> list[dict]
     return [fact(f"Marked ({m.kind})", f"“{m.text}”") for m in markings if m.kind in kinds]
 
 
-def declassification_facts(actions: list[Declassification]) -> list[dict]:
+def declassification_facts(actions: list[facts.Declassified]) -> list[dict]:
     out = []
-    for action in actions:
-        pieces = [action.authority or action.authority_as_printed, action.agency_letter,
-                  f"by {action.by}" if action.by else None,
-                  long_date(action.date) if action.date else action.date_as_printed]
-        value = "; ".join(p for p in pieces if p) or "Declassified (authority not recorded)"
+    for found in actions:
+        action = found.action
+        value = "; ".join(found.details(long_dates=True)) or "Declassified (authority not recorded)"
         note = " ".join(p for p in (f"Stamp: “{action.as_printed}”." if action.as_printed else None, action.note) if p)
         out.append(fact("Declassified under" if action.authority else "Declassified", value, note or None))
     return out
@@ -96,9 +92,8 @@ def declassification_facts(actions: list[Declassification]) -> list[dict]:
 def classification_facts(classification, links) -> list[dict]:
     if classification is None:
         return []
-    level = classification.level
-    value = "No classification marking printed" if level == "unmarked" else level.capitalize()
-    out = [fact("Original classification", value, url=links.facet("classification", level))]
+    out = [fact("Original classification", facts.classification_label(classification),
+                url=links.facet("classification", classification.level))]
     if classification.as_marked:
         out.append(fact("Marked", ", ".join(f"“{m}”" for m in classification.as_marked)))
     return out
@@ -108,14 +103,14 @@ def history(record: Record, links) -> list[dict]:
     """The provenance panel: stages of the document's life, each a list of facts (empty ones left out)."""
     prov = record.provenance
     created = [date_fact(d) for d in record.dates if d.type in CREATION_DATES]
-    created += [agent_fact(a, links) for a in record.creators]
+    created += [agent_fact(p, links) for p in facts.agents_by_side(record.creators, facts.CREATOR)]
     created += [place_fact(p, links) for p in record.places if p.role in CREATION_PLACES]
     created += transmission_facts(prov.transmission)
     created += marking_facts(prov.markings, ("precedence", "routing", "paraphrase"))
     if prov.paraphrase:
         created.append(fact("Text", "A paraphrase, not the text as sent"))
     received = [date_fact(d) for d in record.dates if d.type == "received"]
-    received += [agent_fact(a, links) for a in record.recipients]
+    received += [agent_fact(p, links) for p in facts.agents_by_side(record.recipients, facts.RECIPIENT)]
     received += [place_fact(p, links) for p in record.places if p.role in RECEIPT_PLACES]
     filed = [date_fact(d) for d in record.dates if d.type in ("filed", "stamped")]
     if prov.file_number:
@@ -145,21 +140,24 @@ def history(record: Record, links) -> list[dict]:
         published.append(fact(edition.title, "; ".join(d for d in details if d), note, edition.url))
     stages = [("created", "Created and sent", created), ("received", "Received", received), ("filed", "Filed", filed),
               ("classified", "Classified", classified),
-              ("declassified", "Declassified", declassification_facts(prov.declassification)),
+              ("declassified", "Declassified",
+               declassification_facts([d for d in facts.declassifications(record) if d.part is None])),
               ("held", "Held", held), ("published", "Published", published)]
     return [{"stage": key, "heading": heading, "facts": facts} for key, heading, facts in stages if facts]
 
 
-def part_facts(part, links) -> list[dict]:
-    """What a part of a compound item says about itself."""
+def part_facts(record: Record, index: int, links) -> list[dict]:
+    """What part `index` (1-based) of a compound item says about itself."""
+    part = (record.parts or [])[index - 1]
     out = [fact("Type", part.document_type)]
     out += [date_fact(d) for d in part.dates]
-    out += [agent_fact(a, links) for a in [*part.creators, *part.recipients]]
+    out += [agent_fact(p, links) for p in [*facts.agents_by_side(part.creators, facts.CREATOR, index),
+                                           *facts.agents_by_side(part.recipients, facts.RECIPIENT, index)]]
     out += [place_fact(p, links) for p in part.places]
     out += classification_facts(part.classification, links)
     out += marking_facts(part.markings, ("precedence", "handling", "paraphrase", "routing", "stamp", "other"))
     out += transmission_facts(part.transmission)
-    out += declassification_facts(part.declassification)
+    out += declassification_facts([d for d in facts.declassifications(record) if d.part == index])
     return out
 
 
@@ -177,12 +175,8 @@ def people(record: Record, links) -> list[dict]:
         if facet and entry["url"] is None:
             entry["url"] = links.facet(facet, name)
 
-    agents = [*record.creators, *record.recipients]
-    for part in record.parts or []:
-        agents += [*part.creators, *part.recipients]
-    for agent in agents:
-        facet = "recipient" if agent.role in ("recipient", "addressee", "copy") else "creator"
-        add(agent.name, agent.role, facet, agent.office)
+    for person in [*facts.creators(record), *facts.recipients(record)]:
+        add(person.name, person.agent.role, person.facet, person.agent.office)
     for person in record.persons_mentioned:
         add(person.name, "mentioned", None, person.note)
     for entry in found.values():
@@ -191,16 +185,22 @@ def people(record: Record, links) -> list[dict]:
     return list(found.values())
 
 
+def places(record: Record, links) -> list[dict]:
+    """Every place the item and its parts name, with a link to browse by it."""
+    return [{"name": found.place.name, "role": found.place.role, "as_printed": found.place.as_printed,
+             "part": found.part, "url": links.facet("place", found.place.name)} for found in facts.places(record)]
+
+
 # -- schema.org JSON-LD ----------------------------------------------------------------------------
 
 def json_ld(record: Record, url: str, collection_url: str, manifest_url: str | None) -> dict:
     """schema.org `ArchiveComponent` for search engines and linked-data clients."""
     prov = record.provenance
 
-    def person(agent) -> dict:
-        out = {"@type": "Person", "name": display_name(agent.name)}
-        if getattr(agent, "office", None):
-            out["jobTitle"] = agent.office
+    def person(found: facts.Person) -> dict:
+        out = {"@type": "Person", "name": found.display}
+        if found.agent.office:
+            out["jobTitle"] = found.agent.office
         return out
 
     data: dict = {
@@ -213,11 +213,11 @@ def json_ld(record: Record, url: str, collection_url: str, manifest_url: str | N
         "dateCreated": record.date.date.isoformat(),
         "inLanguage": record.language,
         "genre": record.document_type,
-        "creator": [person(a) for a in record.creators],
-        "recipient": [person(a) for a in record.recipients],
+        "creator": [person(p) for p in facts.creators(record)],
+        "recipient": [person(p) for p in facts.recipients(record)],
         "mentions": [{"@type": "Person", "name": display_name(p.name)} for p in record.persons_mentioned],
         "about": [{"@type": "Thing", "name": s} for s in record.description.subjects],
-        "spatialCoverage": [{"@type": "Place", "name": p.name} for p in record.places],
+        "spatialCoverage": [{"@type": "Place", "name": name} for name in facts.place_names(record)],
         "holdingArchive": {"@type": "ArchiveOrganization", "name": prov.repository.name},
         "isPartOf": {"@type": "Collection", "name": prov.collection.name, "url": collection_url},
         "copyrightNotice": record.rights.statement,

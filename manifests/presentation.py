@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from markupsafe import escape
 
+from catalog import facts
 from catalog.model import Page
 from catalog.model import Part
 from catalog.model import Record
@@ -123,7 +124,8 @@ def provider(name: str, homepage: str) -> dict:
             "homepage": [{"id": homepage, "type": "Text", "label": lang(name), "format": "text/html"}]}
 
 
-def _agent(agent) -> str:
+def _person(person: facts.Person) -> str:
+    agent = person.agent
     text = agent.name + (f", {agent.office}" if agent.office else "")
     return text + (f" (printed “{agent.as_printed}”)" if agent.as_printed and agent.as_printed != agent.name else "")
 
@@ -132,12 +134,15 @@ def metadata(record: Record) -> list[dict]:
     """Date, people, type, provenance and publication, in the order an archivist reads them."""
     p = record.provenance
     date = record.date
-    out = [entry("Date", f"{date.as_printed} ({date.date.isoformat()})" if date.as_printed
-                 else date.date.isoformat())]
-    for name, agents in (("From", record.creators), ("To", record.recipients)):
-        if agents:
-            out.append(entry(name, *[_agent(a) for a in agents]))
-    out.append(entry("Type", record.document_type))
+    out = [entry("Date", f"{date.as_printed} ({facts.iso_date(date)})" if date.as_printed
+                 else facts.iso_date(date))]
+    for name, people in (("From", facts.creators(record)), ("To", facts.recipients(record))):
+        if people:
+            out.append(entry(name, *[_person(p) for p in people]))
+    out.append(entry("Type", *facts.document_types(record)))
+    place_names = facts.place_names(record)
+    if place_names:
+        out.append(entry("Places", *place_names))
     collection = p.collection.name + "".join(f", {x}" for x in (p.collection.series, p.collection.file) if x)
     out.append(entry("Collection", collection))
     out.append(entry("Holding repository", p.repository.name + (f", {p.repository.division}"
@@ -145,11 +150,11 @@ def metadata(record: Record) -> list[dict]:
     if p.file_number:
         out.append(entry("File number", p.file_number))
     marked = "; ".join(p.classification.as_marked)
-    out.append(entry("Original classification", p.classification.level + (f" (marked “{marked}”)" if marked else "")))
+    out.append(entry("Original classification", facts.classification_label(p.classification)
+                     + (f" (marked “{marked}”)" if marked else "")))
     if p.markings:
         out.append(entry("Markings", *[f"{m.kind}: {m.text}" for m in p.markings]))
-    authorities = [d.authority or d.authority_as_printed for d in p.declassification
-                   if d.authority or d.authority_as_printed]
+    authorities = list(dict.fromkeys(d.authority for d in facts.declassifications(record) if d.authority))
     if authorities:
         out.append(entry("Declassification authority", *authorities))
     if p.editions:
@@ -161,10 +166,7 @@ def metadata(record: Record) -> list[dict]:
 
 
 def edition_html(edition) -> str:
-    text = ", ".join(x for x in (edition.title, edition.volume_id and f"({edition.volume_id})",
-                                 edition.document_number and f"document {edition.document_number}",
-                                 edition.pages and f"pp. {edition.pages}") if x)
-    text = f"{edition.publisher}: {text}"
+    text = facts.edition_text(edition)
     return f"<span>{link_html(edition.url, text)}</span>" if edition.url else text
 
 
