@@ -36,13 +36,13 @@ from bench.generate import WORDS
 from bench.generate import synthetic_record
 from bench.generate import write_records
 from bench.load import start_server
+from catalog.index import SQLiteIndex
+from catalog.index.projection import compress_source
+from catalog.index.projection import content_hash
+from catalog.index.projection import facet_values
+from catalog.index.projection import index_columns
+from catalog.index.projection import search_texts
 from catalog.model import Record
-from catalog.store import Store
-from catalog.store import compress_source
-from catalog.store import content_hash
-from catalog.store import facet_values
-from catalog.store import index_columns
-from catalog.store import search_texts
 
 PROJECT = Path(__file__).resolve().parent.parent
 LUA = Path(__file__).with_name("latency.lua")
@@ -70,7 +70,7 @@ def cold_build(folder: Path, scratch: Path) -> dict:
     instance = scratch / "cold"
     shutil.rmtree(instance, ignore_errors=True)
     cpu, workers = time.process_time(), resource.getrusage(resource.RUSAGE_CHILDREN)
-    wall = timed(lambda: Store(folder, instance).refresh())
+    wall = timed(lambda: SQLiteIndex(folder, instance).refresh())
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     return {"wall_s": wall, "writer_cpu_s": time.process_time() - cpu,
             "worker_cpu_s": after.ru_utime + after.ru_stime - workers.ru_utime - workers.ru_stime}
@@ -100,7 +100,7 @@ def build_stages(folder: Path, sample: int = 2000) -> dict[str, int]:
 def refresh_after_edits(folder: Path, instance: Path, count: int, round_number: int, targeted: bool) -> float:
     """Edit `count` files, then time the refresh: of just those files (as the server's inotify
     watcher does) or a full scan of the folder (the fallback, and the periodic safety net)."""
-    store = Store(folder, instance)
+    store = SQLiteIndex(folder, instance)
     store.refresh()
     edit_files(folder, count, round_number, "warm-up")
     store.refresh()  # a running server's connection is warm: so is this one before the timed refresh

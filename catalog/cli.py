@@ -88,7 +88,7 @@ def cmd_reindex(args: argparse.Namespace) -> int:
     from catalog import create_app
 
     app = create_app()
-    result = app.extensions["store"].rebuild()
+    result = app.extensions["catalog.index"].rebuild()
     print(f"reindexed: {result.added + result.changed} records, {result.invalid} bad files")
     return 0
 

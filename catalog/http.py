@@ -1,4 +1,4 @@
-"""Helpers every blueprint shares: the store, absolute URLs, argument parsing, JSON errors."""
+"""Helpers every surface shares: the index, the URL builder, argument parsing, JSON responses."""
 
 from __future__ import annotations
 
@@ -9,21 +9,28 @@ from flask import current_app
 from flask import request
 from werkzeug.exceptions import BadRequest
 
-from catalog.store import Store
+from catalog.index.api import CatalogIndex
+from catalog.urls import Urls
 
 
-def get_store() -> Store:
-    return current_app.extensions["store"]
+def get_index() -> CatalogIndex:
+    return current_app.extensions["catalog.index"]
 
 
 def base_url() -> str:
-    """Absolute base for links: `CATALOG_BASE_URL`, else the request's (proxy headers honoured)."""
+    """Absolute base for links: `CATALOG_BASE_URL`, else the request's (proxy headers as configured)."""
     configured = current_app.config["CATALOG_BASE_URL"]
     return (configured or request.host_url).rstrip("/")
 
 
-def absolute(path: str) -> str:
-    return base_url() + path
+def urls(absolute: bool = True) -> Urls:
+    """The URL builder: absolute links (the default), or site-relative ones for HTML pages."""
+    return Urls(base_url() if absolute else "", str(current_app.config["CATALOG_OAI_REPOSITORY_IDENTIFIER"]))
+
+
+def capability(name: str) -> bool:
+    """Whether a surface that registered itself offers `name` (e.g. "iiif", "viewer")."""
+    return bool(current_app.extensions.get("catalog.capabilities", {}).get(name))
 
 
 def int_arg(name: str, default: int, minimum: int = 1, maximum: int | None = None) -> int:
@@ -58,3 +65,16 @@ def json_response(data, status: int = 200, mimetype: str = "application/json") -
 
 def json_error(status: int, message: str) -> Response:
     return json_response({"error": {"status": status, "message": message}}, status)
+
+
+def handle_errors(app, prefixes: tuple[str, ...], handler) -> None:
+    """A surface answers HTTP errors for the paths under its prefixes (first registered wins)."""
+    app.extensions.setdefault("catalog.error_handlers", []).append((prefixes, handler))
+
+
+def error_response(error):
+    """The app's one HTTP error handler: the surface that owns the path formats the error."""
+    for prefixes, handler in current_app.extensions.get("catalog.error_handlers", []):
+        if request.path.startswith(prefixes):
+            return handler(error)
+    return error

@@ -1,1 +1,20 @@
-"""IIIF Presentation 3.0 manifests, collections and page images."""
+"""IIIF for the catalog: Presentation 3.0 manifests and collections, page images, the Mirador viewer."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from catalog.http import handle_errors
+from catalog.http import json_error
+
+
+def init_app(app: Flask) -> None:
+    """Register the IIIF routes, JSON errors under /iiif/, and the `iiif` and `viewer` capabilities."""
+    from manifests import iiif
+    from manifests import viewer
+
+    app.register_blueprint(iiif.blueprint)
+    app.register_blueprint(viewer.blueprint)
+    handle_errors(app, ("/iiif/",), lambda error: json_error(error.code or 500, error.description or error.name))
+    app.extensions["catalog.capabilities"]["iiif"] = True
+    app.extensions["catalog.capabilities"]["viewer"] = viewer.viewer_installed(app)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from functools import lru_cache
 from pathlib import Path
 
 from flask import Blueprint
@@ -21,13 +20,11 @@ from flask import request
 from flask import send_file
 from werkzeug.exceptions import NotFound
 
-from catalog import search
-from catalog.http import base_url
-from catalog.http import get_store
+from catalog.http import get_index
+from catalog.http import urls
 from catalog.model import Record
 from manifests import images
 from manifests import presentation
-from manifests.presentation import Links
 
 blueprint = Blueprint("iiif", __name__)
 
@@ -62,62 +59,56 @@ def dump(data: dict) -> str:
     return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
 
-def links() -> Links:
-    return Links(base_url())
-
-
 def provider() -> dict:
     config = current_app.config
     return presentation.provider(config["CATALOG_INSTITUTION_NAME"], config["CATALOG_INSTITUTION_URL"] or
-                                 base_url() + "/")
+                                 urls().home())
 
 
-def public_record(record_id: str) -> tuple[Record, str]:
-    """The public record and its content hash, or 404 (unknown and restricted alike)."""
-    store = get_store()
-    row = store.get_row(record_id)
-    if row is None:
+def public_record(record_id: str) -> Record:
+    """The public record, or 404 (unknown and restricted alike)."""
+    record = get_index().record(record_id)
+    if record is None:
         raise NotFound(f"There is no public record with the id {record_id[:100]!r}.")
-    return store.record_from_row(row), row["content_hash"]
+    return record
 
 
 def datestamp(record_id: str) -> str | None:
-    row = get_store().db.execute("SELECT datestamp FROM ledger WHERE id = ?", (record_id,)).fetchone()
-    return row[0] if row else None
+    return get_index().datestamp(record_id)
 
 
 # -- manifests and annotations ------------------------------------------------------------------
 
 @blueprint.get("/iiif/<record_id>/manifest")
 def manifest(record_id: str) -> Response:
-    digest = get_store().content_hash(record_id)
+    index = get_index()
+    digest = index.content_hash(record_id)
     if digest is None:
         raise NotFound(f"There is no public record with the id {record_id[:100]!r}.")
-    body, body_hash = _manifest_body(record_id, digest, links(), json.dumps(provider()))
+    where, who = urls(), provider()
+    key = ("manifest", record_id, digest, where, json.dumps(who))
+    body, body_hash = index.cache.get(key, lambda: _manifest_body(record_id, where, who), per_record=True)
     return iiif_response(body, datestamp(record_id), digest=body_hash)
 
 
-@lru_cache(maxsize=256)
-def _manifest_body(record_id: str, digest: str, where: Links, provider_json: str) -> tuple[str, str]:
-    """Built once per record version and base URL (the arguments are the cache key), with its hash."""
-    record = get_store().get(record_id)
-    if record is None:  # restricted or removed since its hash was read
-        raise NotFound(f"There is no public record with the id {record_id[:100]!r}.")
-    body = dump(presentation.manifest(record, where, json.loads(provider_json)))
+def _manifest_body(record_id: str, where, who: dict) -> tuple[str, str]:
+    """The manifest and its hash, built once per record version, base URL and provider."""
+    record = public_record(record_id)  # 404 if restricted or removed since its hash was read
+    body = dump(presentation.manifest(record, where, who))
     return body, body_digest(body)
 
 
 @blueprint.get("/iiif/<record_id>/canvas/<int:n>/annotations")
 def annotations(record_id: str, n: int) -> Response:
-    record, _ = public_record(record_id)
+    record = public_record(record_id)
     page = _page(record, n)
-    return iiif_response(dump(presentation.annotation_page(record, links(), n, page, with_context=True)),
+    return iiif_response(dump(presentation.annotation_page(record, urls(), n, page, with_context=True)),
                          datestamp(record.id))
 
 
 @blueprint.get("/iiif/<record_id>/transcription.txt")
 def transcription(record_id: str) -> Response:
-    record, _ = public_record(record_id)
+    record = public_record(record_id)
     response = Response(presentation.transcription_text(record), mimetype="text/plain")
     response.headers["Content-Disposition"] = f'inline; filename="{record.id}.txt"'
     return response
@@ -134,19 +125,19 @@ def _page(record: Record, n: int):
 
 @blueprint.get("/iiif/collection")
 def collection_of_everything() -> Response:
-    db = get_store().db
-    body = search.cached(db, ("iiif collection", base_url()), _collection_of_everything)
-    return iiif_response(body, get_store().last_change())
+    index = get_index()
+    body = index.cache.get(("iiif collection", urls()), _collection_of_everything)
+    return iiif_response(body, index.last_change())
 
 
 def _collection_of_everything() -> str:
-    where = links()
-    found = search.collections(get_store().db)
+    where = urls()
+    found = get_index().collections()
     total = sum(c["count"] for c in found)
-    items = [{"id": where.collection(c["slug"]), "type": "Collection", "label": presentation.lang(c["name"]),
+    items = [{"id": where.iiif_collection(c["slug"]), "type": "Collection", "label": presentation.lang(c["name"]),
               "summary": presentation.lang(_collection_summary(c))} for c in found]
     name = current_app.config["CATALOG_INSTITUTION_NAME"]
-    body = presentation.collection(where.collection(), f"{name}: all collections",
+    body = presentation.collection(where.iiif_collection(), f"{name}: all collections",
                                    f"{total:,} public documents in {len(found)} archival collections.", items)
     return dump(body)
 
@@ -171,35 +162,33 @@ def _archival_collection(slug: str, page: int | None) -> Response:
     """One archival collection's manifests in date order; large ones as nested Collections.
 
     Remembered until the index changes: a collection of a thousand manifests is costly to list."""
-    db = get_store().db
-    body = search.cached(db, ("iiif collection", base_url(), slug, page), lambda: _archival_body(db, slug, page))
-    return iiif_response(body, get_store().last_change())
+    index = get_index()
+    body = index.cache.get(("iiif collection", urls(), slug, page), lambda: _archival_body(slug, page))
+    return iiif_response(body, index.last_change())
 
 
-def _archival_body(db, slug: str, page: int | None) -> str:
-    found = next((c for c in search.collections(db) if c["slug"] == slug), None)
+def _archival_body(slug: str, page: int | None) -> str:
+    index = get_index()
+    found = index.collection(slug)
     if found is None:
         raise NotFound(f"There is no collection {slug[:100]!r}.")
-    where = links()
+    where = urls()
     pages = max(1, -(-found["count"] // COLLECTION_PAGE_SIZE))
-    parent = {"id": where.collection(), "type": "Collection"}
+    parent = {"id": where.iiif_collection(), "type": "Collection"}
     if page is None and pages > 1:
-        items = [{"id": where.collection(slug, n), "type": "Collection",
+        items = [{"id": where.iiif_collection(slug, n), "type": "Collection",
                   "label": presentation.lang(f"{found['name']}, documents {_range(n, found['count'])}")}
                  for n in range(1, pages + 1)]
-        body = presentation.collection(where.collection(slug), found["name"], _collection_summary(found),
+        body = presentation.collection(where.iiif_collection(slug), found["name"], _collection_summary(found),
                                        items, parent)
     else:
         if page is not None and not 1 <= page <= pages:
             raise NotFound(f"Collection {slug!r} has {pages} part{'s' if pages != 1 else ''}, not {page}.")
-        rows = db.execute(
-            "SELECT r.id, r.title, r.date FROM facets f JOIN records r ON r.rowid = f.record_rowid "
-            "WHERE f.facet = 'collection' AND f.value = ? AND r.public = 1 ORDER BY r.date, r.id LIMIT ? OFFSET ?",
-            (found["name"], COLLECTION_PAGE_SIZE, ((page or 1) - 1) * COLLECTION_PAGE_SIZE)).fetchall()
+        rows = index.collection_members(found["name"], ((page or 1) - 1) * COLLECTION_PAGE_SIZE, COLLECTION_PAGE_SIZE)
         items = [presentation.manifest_reference(row, where) for row in rows]
         label = found["name"] if page is None else f"{found['name']}, documents {_range(page, found['count'])}"
-        collection_id = where.collection(slug, page)
-        part_of = parent if page is None else {"id": where.collection(slug), "type": "Collection"}
+        collection_id = where.iiif_collection(slug, page)
+        part_of = parent if page is None else {"id": where.iiif_collection(slug), "type": "Collection"}
         body = presentation.collection(collection_id, label, _collection_summary(found), items, part_of)
     return dump(body)
 
@@ -213,47 +202,40 @@ def _range(page: int, total: int) -> str:
 
 @blueprint.get("/iiif/image/<record_id>/<int:n>")
 def image_base(record_id: str, n: int) -> Response:
-    record, _ = public_record(record_id)
+    record = public_record(record_id)
     _page(record, n)
-    return redirect(f"{base_url()}/iiif/image/{record.id}/{n}/info.json", 303)
+    return redirect(urls().image_info(record.id, n), 303)
 
 
 @blueprint.get("/iiif/image/<record_id>/<int:n>/info.json")
 def image_info(record_id: str, n: int) -> Response:
-    record, _ = public_record(record_id)
+    record = public_record(record_id)
     width, height = presentation.typescript.page_size(_page(record, n).text)
-    body = images.info(links().image_service(record.id, n), width, height)
+    body = images.info(urls().image_service(record.id, n), width, height)
     return iiif_response(dump(body), datestamp(record.id), IMAGE_JSON)
 
 
 @blueprint.get("/iiif/image/<record_id>/<int:n>/<region>/<size>/<rotation>/<quality>.<fmt>")
 def image(record_id: str, n: int, region: str, size: str, rotation: str, quality: str, fmt: str) -> Response:
-    digest = get_store().content_hash(record_id)
+    index = get_index()
+    digest = index.content_hash(record_id)
     if digest is None:
         raise NotFound(f"There is no public record with the id {record_id[:100]!r}.")
-    key = (record_id, digest, n, region, size, rotation, quality, fmt)
-    path = _rendered.get(key)
-    if path is not None and not path.is_file():  # the image cache was cleared
-        path = None
-    if path is None:  # first request for this image of this version: check it, draw it if need be
-        record, digest = public_record(record_id)
-        text = _page(record, n).text
-        wanted = images.requested_size(region, size, rotation, quality, fmt,
-                                       *presentation.typescript.page_size(text))
-        cache = Path(current_app.config["CATALOG_INSTANCE_DIR"]) / "iiif-images"
-        path = images.cached_image(cache, record.id, digest, n, text, wanted, fmt)
-        _remember(key, path)
+    key = ("page image", record_id, digest, n, region, size, rotation, quality, fmt)
+    path = index.cache.get(key, lambda: _draw(record_id, digest, n, region, size, rotation, quality, fmt),
+                           per_record=True)
+    if not path.is_file():  # the image folder was cleared: draw it again
+        path = _draw(record_id, digest, n, region, size, rotation, quality, fmt)
     response = send_file(path, mimetype=images.FORMATS[fmt][1], conditional=True, max_age=IMAGE_MAX_AGE)
     response.headers["Link"] = '<http://iiif.io/api/image/3/level0.json>;rel="profile"'
     return response
 
 
-_rendered: dict[tuple, Path] = {}
-RENDERED_MEMO_SIZE = 4096
-
-
-def _remember(key: tuple, path: Path) -> None:
-    """Which file answers which image request, per record version: a cached image is a file send."""
-    if len(_rendered) >= RENDERED_MEMO_SIZE:
-        _rendered.clear()
-    _rendered[key] = path
+def _draw(record_id: str, digest: str, n: int, region: str, size: str, rotation: str, quality: str,
+          fmt: str) -> Path:
+    """The image file for this request of this record version, checked and drawn if need be."""
+    record = public_record(record_id)
+    text = _page(record, n).text
+    wanted = images.requested_size(region, size, rotation, quality, fmt, *presentation.typescript.page_size(text))
+    folder = Path(current_app.config["CATALOG_INSTANCE_DIR"]) / "iiif-images"
+    return images.cached_image(folder, record.id, digest, n, text, wanted, fmt)

@@ -1,13 +1,11 @@
 """IIIF Presentation 3.0 resources built from catalog records: Manifests, Collections, annotations.
 
-Pure functions of a record and a `Links` object (absolute URLs from one base), so every
+Pure functions of a record and the URL builder (`catalog.urls.Urls`, absolute), so every
 representation names the same ids. Values that carry links are the small HTML subset the
 Presentation API allows, with every record string escaped.
 """
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 from markupsafe import escape
 
@@ -16,6 +14,7 @@ from catalog.model import Page
 from catalog.model import Part
 from catalog.model import Record
 from catalog.model import slugify
+from catalog.urls import Urls
 from manifests import images
 from manifests import typescript
 
@@ -25,32 +24,6 @@ RIGHTS_URI_PREFIXES = ("http://creativecommons.org/licenses/", "http://creativec
 """The official schema accepts only these (and only in their http:// form)."""
 INTERFACE_LANGUAGE = "en"
 RENDERING_NOTE = "Rendering of the transcription, not a facsimile"
-
-
-@dataclass(frozen=True)
-class Links:
-    """Every URL a manifest names, from one absolute base."""
-
-    base: str
-
-    def manifest(self, rid: str) -> str:
-        return f"{self.base}/iiif/{rid}/manifest"
-
-    def canvas(self, rid: str, n: int) -> str:
-        return f"{self.base}/iiif/{rid}/canvas/{n}"
-
-    def annotations(self, rid: str, n: int) -> str:
-        return f"{self.base}/iiif/{rid}/canvas/{n}/annotations"
-
-    def image_service(self, rid: str, n: int) -> str:
-        return f"{self.base}/iiif/image/{rid}/{n}"
-
-    def record_page(self, rid: str) -> str:
-        return f"{self.base}/records/{rid}"
-
-    def collection(self, slug: str | None = None, page: int | None = None) -> str:
-        path = f"{self.base}/iiif/collection" + (f"/{slug}" if slug else "")
-        return path + (f"/{page}" if page else "")
 
 
 def lang(value: str, language: str = INTERFACE_LANGUAGE) -> dict:
@@ -67,7 +40,7 @@ def link_html(url: str, text: str) -> str:
 
 # -- manifests --------------------------------------------------------------------------------
 
-def manifest(record: Record, links: Links, provider: dict) -> dict:
+def manifest(record: Record, links: Urls, provider: dict) -> dict:
     """The record's Manifest: descriptive metadata, one Canvas per page, Ranges for parts."""
     rid = record.id
     canvases = [canvas(record, links, n, part, page) for n, (part, page) in enumerate(record.all_pages(), 1)]
@@ -80,12 +53,12 @@ def manifest(record: Record, links: Links, provider: dict) -> dict:
         "metadata": metadata(record),
         "requiredStatement": required_statement(record),
         "navDate": f"{record.date.date.isoformat()}T00:00:00Z",
-        "homepage": [{"id": links.record_page(rid), "type": "Text", "label": lang(f"Catalog record: {record.title}"),
+        "homepage": [{"id": links.record(rid), "type": "Text", "label": lang(f"Catalog record: {record.title}"),
                       "format": "text/html", "language": [INTERFACE_LANGUAGE]}],
-        "seeAlso": [{"id": f"{links.base}/api/records/{rid}", "type": "Dataset", "format": "application/json",
-                     "profile": f"{links.base}/schemas/record.schema.json",
+        "seeAlso": [{"id": links.api_record(rid), "type": "Dataset", "format": "application/json",
+                     "profile": links.record_schema(),
                      "label": lang("Catalog record (JSON)")}],
-        "rendering": [{"id": f"{links.base}/iiif/{rid}/transcription.txt", "type": "Text",
+        "rendering": [{"id": links.transcription_text(rid), "type": "Text",
                        "format": "text/plain", "label": lang("Transcription (plain text)")}],
         "partOf": [collection_reference(record.provenance.collection.name, links)],
         "thumbnail": [thumbnail(canvases[0])],
@@ -170,13 +143,13 @@ def edition_html(edition) -> str:
     return f"<span>{link_html(edition.url, text)}</span>" if edition.url else text
 
 
-def collection_reference(name: str, links: Links) -> dict:
-    return {"id": links.collection(slugify(name)), "type": "Collection", "label": lang(name)}
+def collection_reference(name: str, links: Urls) -> dict:
+    return {"id": links.iiif_collection(slugify(name)), "type": "Collection", "label": lang(name)}
 
 
 # -- canvases and annotations -----------------------------------------------------------------
 
-def page_image(page: Page, record_id: str, n: int, links: Links) -> tuple[dict, int, int]:
+def page_image(page: Page, record_id: str, n: int, links: Urls) -> tuple[dict, int, int]:
     """The image a Canvas paints: the record's own image, else the typescript rendering."""
     if page.image_service:
         width, height = page.width or 1000, page.height or 1400
@@ -196,7 +169,7 @@ def page_image(page: Page, record_id: str, n: int, links: Links) -> tuple[dict, 
     return body, width, height
 
 
-def canvas(record: Record, links: Links, n: int, part: Part | None, page: Page) -> dict:
+def canvas(record: Record, links: Urls, n: int, part: Part | None, page: Page) -> dict:
     rid = record.id
     canvas_id = links.canvas(rid, n)
     body, width, height = page_image(page, rid, n, links)
@@ -217,7 +190,7 @@ def canvas(record: Record, links: Links, n: int, part: Part | None, page: Page) 
     return out
 
 
-def annotation_page(record: Record, links: Links, n: int, page: Page, with_context: bool = False) -> dict:
+def annotation_page(record: Record, links: Urls, n: int, page: Page, with_context: bool = False) -> dict:
     """The page's transcription and the footnotes referenced on it, as supplementing text."""
     canvas_id = links.canvas(record.id, n)
     page_id = links.annotations(record.id, n)
@@ -254,13 +227,13 @@ def thumbnail(first_canvas: dict) -> dict:
             "format": "image/png", "width": small["width"], "height": small["height"], "service": service}
 
 
-def structures(record: Record, links: Links) -> list[dict]:
+def structures(record: Record, links: Urls) -> list[dict]:
     """One Range per part, so the viewer's table of contents names each document in the item."""
     ranges, n = [], 1
     for index, part in enumerate(record.parts or [], 1):
         members = [{"id": links.canvas(record.id, n + i), "type": "Canvas"} for i in range(len(part.pages))]
         n += len(part.pages)
-        ranges.append({"id": f"{links.base}/iiif/{record.id}/range/{index}", "type": "Range",
+        ranges.append({"id": links.range(record.id, index), "type": "Range",
                        "label": lang(part.title, record.language), "items": members})
     return ranges
 
@@ -292,6 +265,6 @@ def collection(collection_id: str, label: str, summary: str | None, items: list[
     return out
 
 
-def manifest_reference(row, links: Links) -> dict:
+def manifest_reference(row, links: Urls) -> dict:
     return {"id": links.manifest(row["id"]), "type": "Manifest", "label": lang(row["title"]),
             "navDate": f"{row['date']}T00:00:00Z"}

@@ -16,8 +16,8 @@ from flask import render_template
 from flask import send_from_directory
 from werkzeug.exceptions import NotFound
 
-from catalog.http import absolute
-from catalog.http import get_store
+from catalog.http import get_index
+from catalog.http import urls
 
 blueprint = Blueprint("viewer", __name__, template_folder="templates", static_folder="static",
                       static_url_path="/iiif/viewer/static")
@@ -38,9 +38,10 @@ def bundle() -> Response:
 
 @blueprint.get("/iiif/<record_id>/viewer")
 def viewer(record_id: str) -> str:
-    record = get_store().get(record_id)
+    record = get_index().record(record_id)
     if record is None:
         raise NotFound(f"There is no public record with the id {record_id[:100]!r}.")
     if not viewer_installed(current_app):
         raise NotFound("The IIIF viewer is not installed; use the manifest in any IIIF viewer.")
-    return render_template("viewer.html", record=record, manifest=absolute(f"/iiif/{record.id}/manifest"))
+    return render_template("viewer.html", record=record, manifest=urls().manifest(record.id),
+                           record_url=urls(absolute=False).record(record.id))

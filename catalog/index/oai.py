@@ -61,8 +61,8 @@ def distinct_values(db: sqlite3.Connection, facet: str) -> list[str]:
 
 def _has_public_member(db: sqlite3.Connection, facet: str, value: str) -> bool:
     return db.execute(
-        "SELECT 1 FROM facets f CROSS JOIN records r ON r.rowid = f.record_rowid "
-        "WHERE f.facet = ? AND f.value = ? AND r.public = 1 LIMIT 1", (facet, value)).fetchone() is not None
+        "SELECT 1 FROM facets f CROSS JOIN public_records r ON r.rowid = f.record_rowid "
+        "WHERE f.facet = ? AND f.value = ? LIMIT 1", (facet, value)).fetchone() is not None
 
 
 def set_spec(facet: str, value: str) -> str:
@@ -115,11 +115,11 @@ def earliest_datestamp(db: sqlite3.Connection) -> str | None:
 
 
 def has_live_items(db: sqlite3.Connection) -> bool:
-    return db.execute("SELECT 1 FROM records WHERE public = 1 LIMIT 1").fetchone() is not None
+    return db.execute("SELECT 1 FROM public_records LIMIT 1").fetchone() is not None
 
 
 def sample_id(db: sqlite3.Connection) -> str | None:
-    row = db.execute("SELECT id FROM records WHERE public = 1 ORDER BY public, date, id LIMIT 1").fetchone()
+    row = db.execute("SELECT id FROM public_records ORDER BY public, date, id LIMIT 1").fetchone()
     return row[0] if row else None
 
 
@@ -136,7 +136,7 @@ def get_item(db: sqlite3.Connection, record_id: str, with_source: bool = True) -
     """The listable item with this record id (live or deleted), or None when it never was public."""
     row = db.execute(
         f"SELECT {_columns(with_source)}, {LIVE} AS live FROM ledger l "
-        "LEFT JOIN records r ON r.id = l.id AND r.public = 1 WHERE l.id = ? AND l.ever_public = 1",
+        "LEFT JOIN public_records r ON r.id = l.id WHERE l.id = ? AND l.ever_public = 1",
         (record_id,)).fetchone()
     if row is None:
         return None
@@ -188,20 +188,20 @@ def _select(db: sqlite3.Connection, window: Window, head: str, tail: str, page_s
     where, args = _range(window)
     set_filter = window.set_filter
     if set_filter is None:
-        sql = (f"SELECT {head} FROM ledger l LEFT JOIN records r ON r.id = l.id AND r.public = 1 "
+        sql = (f"SELECT {head} FROM ledger l LEFT JOIN public_records r ON r.id = l.id "
                f"WHERE l.ever_public = 1{where}{tail}")
         return sql, args
     if set_filter.facet is None:
-        sql = f"SELECT {head} FROM ledger l CROSS JOIN records r ON r.id = l.id WHERE {LIVE} AND r.public = 1"
+        sql = f"SELECT {head} FROM ledger l CROSS JOIN public_records r ON r.id = l.id WHERE {LIVE}"
         return sql + where + tail, args
     marks = ", ".join("?" for _ in set_filter.values)
     if _set_size_below(db, set_filter, _small_set_limit(db, page_size)):
-        sql = (f"SELECT {head} FROM facets f CROSS JOIN records r ON r.rowid = f.record_rowid "
+        sql = (f"SELECT {head} FROM facets f CROSS JOIN public_records r ON r.rowid = f.record_rowid "
                f"CROSS JOIN ledger l ON l.id = r.id WHERE f.facet = ? AND f.value IN ({marks}) "
-               f"AND r.public = 1 AND {LIVE}{where}{tail}")
+               f"AND {LIVE}{where}{tail}")
         return sql, [set_filter.facet, *set_filter.values, *args]
-    sql = (f"SELECT {head} FROM ledger l CROSS JOIN records r ON r.id = l.id "
-           f"WHERE {LIVE} AND r.public = 1{where} AND EXISTS (SELECT 1 FROM facets f WHERE f.facet = ? "
+    sql = (f"SELECT {head} FROM ledger l CROSS JOIN public_records r ON r.id = l.id "
+           f"WHERE {LIVE}{where} AND EXISTS (SELECT 1 FROM facets f WHERE f.facet = ? "
            f"AND f.value IN ({marks}) AND f.record_rowid = r.rowid){tail}")
     return sql, [*args, set_filter.facet, *set_filter.values]
 
@@ -235,18 +235,18 @@ def count_items(db: sqlite3.Connection, window: Window) -> int:
     marks = ", ".join("?" for _ in set_filter.values)
     members = (set_filter.facet, *set_filter.values)
     in_set = db.execute(f"SELECT COUNT(*) FROM facets WHERE facet = ? AND value IN ({marks})", members).fetchone()[0]
-    hidden = db.execute("SELECT COUNT(*) FROM records r CROSS JOIN facets f ON f.record_rowid = r.rowid "
-                        f"WHERE r.public = 0 AND f.facet = ? AND f.value IN ({marks})", members).fetchone()[0]
+    hidden = db.execute("SELECT COUNT(*) FROM withheld_records r CROSS JOIN facets f ON f.record_rowid = r.rowid "
+                        f"WHERE f.facet = ? AND f.value IN ({marks})", members).fetchone()[0]
     if not where:
         return in_set - hidden
     in_range = db.execute(f"SELECT COUNT(*) FROM ledger l WHERE 1{where}", args).fetchone()[0]
     everything = db.execute("SELECT COUNT(*) FROM ledger").fetchone()[0]
     in_set_clause = f"f.facet = ? AND f.value IN ({marks})"
     if in_set <= min(in_range, everything - in_range):
-        sql = (f"SELECT COUNT(*) FROM facets f CROSS JOIN records r ON r.rowid = f.record_rowid "
+        sql = (f"SELECT COUNT(*) FROM facets f CROSS JOIN public_records r ON r.rowid = f.record_rowid "
                f"CROSS JOIN ledger l ON l.id = r.id WHERE {in_set_clause} AND {LIVE}{where}")
         return db.execute(sql, [*members, *args]).fetchone()[0]
-    ledger_walk = (f"SELECT COUNT(*) FROM ledger l CROSS JOIN records r ON r.id = l.id WHERE {LIVE} AND {{}} "
+    ledger_walk = (f"SELECT COUNT(*) FROM ledger l CROSS JOIN public_records r ON r.id = l.id WHERE {LIVE} AND {{}} "
                    f"AND EXISTS (SELECT 1 FROM facets f WHERE {in_set_clause} AND f.record_rowid = r.rowid)")
     if in_range <= everything - in_range:
         return db.execute(ledger_walk.format("1" + where), [*args, *members]).fetchone()[0]

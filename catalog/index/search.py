@@ -1,6 +1,6 @@
 """Browse and search over the index: filtered record sets, result pages, facet counts, year counts.
 
-Everything is SQL over the store's `records`, `facets` and `record_text` tables; Python never walks
+Everything is SQL over the index's `public_records`, `facets` and `record_text`; Python never walks
 the record set. The filtered set ("hits") is built from the most selective source (the FTS5 match,
 a facet, the date index) and narrowed with `rowid IN (...)` subqueries that SQLite answers from
 indexes alone (`records` rows hold the whole source JSON, so reading them row by row is slow).
@@ -9,37 +9,20 @@ Public records are "not among the non-public ones": a small, indexed set.
 Facet counts at 100,000 records are the expensive part, so two things keep them fast:
 - when the hits are most of the catalog, counts are the catalog-wide counts minus the counts of the
   few public records *not* hit (the catalog-wide counts come from an index-only scan);
-- results are memoised per index version (`PRAGMA data_version` plus this connection's own
-  changes), so they are recomputed exactly when the index changes.
+- results are kept in the index's version-keyed cache, so they are recomputed exactly when the
+  index changes.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import json
-import re
 import sqlite3
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 from dataclasses import field
 
-from catalog.model import slugify
+from catalog.cache import VersionedCache
+from catalog.index.projection import FACETS
 from catalog.query import ParsedQuery
-from catalog.store import FACETS
-
-FACET_LABELS = {
-    "collection": "Collection",
-    "repository": "Holding repository",
-    "type": "Document type",
-    "classification": "Original classification",
-    "decade": "Decade",
-    "year": "Year",
-    "creator": "Creator",
-    "recipient": "Recipient",
-    "place": "Place",
-}
-assert set(FACET_LABELS) == set(FACETS)
 
 SORTS = {"relevance": "Relevance", "date": "Date (oldest first)", "date-desc": "Date (newest first)",
          "title": "Title"}
@@ -96,7 +79,7 @@ def hits_sql(filters: Filters) -> tuple[str, list]:
         base, args = "SELECT record_rowid AS rid FROM facets WHERE facet = ? AND value = ?", [facet, value]
     else:
         date_sql, args = _date_range(filters)
-        return "SELECT rowid AS rid FROM records WHERE public = 1" + date_sql, args
+        return "SELECT rowid AS rid FROM public_records WHERE 1" + date_sql, args
     conditions, more = narrowing(Filters(None, tuple(selected), filters.date_from, filters.date_to))
     return f"SELECT rid FROM ({base}) WHERE {conditions}", args + more
 
@@ -112,9 +95,9 @@ def narrowing(filters: Filters, column: str = "rid") -> tuple[str, list]:
         args += [facet, value]
     if filters.date_from or filters.date_to:
         date_sql, date_args = _date_range(filters)
-        conditions.append(f"+{column} IN (SELECT rowid FROM records WHERE public = 1{date_sql})")
+        conditions.append(f"+{column} IN (SELECT rowid FROM public_records WHERE 1{date_sql})")
         args += date_args
-    conditions.append(f"+{column} NOT IN (SELECT rowid FROM records WHERE public = 0)")
+    conditions.append(f"+{column} NOT IN (SELECT rowid FROM withheld_records)")
     return " AND ".join(conditions), args
 
 
@@ -129,7 +112,7 @@ def _date_range(filters: Filters) -> tuple[str, list]:
 
 def count(db: sqlite3.Connection, filters: Filters) -> int:
     if not filters.narrowed:
-        return db.execute("SELECT COUNT(*) FROM records WHERE public = 1").fetchone()[0]
+        return db.execute("SELECT COUNT(*) FROM public_records").fetchone()[0]
     sql, args = hits_sql(filters)
     return db.execute(f"SELECT COUNT(*) FROM ({sql})", args).fetchone()[0]
 
@@ -144,10 +127,10 @@ def page_rowids(db: sqlite3.Connection, filters: Filters, sort: str, offset: int
         return [r[0] for r in db.execute(query, [filters.match, *args, limit, offset])]
     order = ORDER_BY.get(sort, ORDER_BY["date"])
     if not filters.narrowed:
-        query, args = f"SELECT rowid FROM records WHERE public = 1 ORDER BY {order} LIMIT ? OFFSET ?", []
+        query, args = f"SELECT rowid FROM public_records ORDER BY {order} LIMIT ? OFFSET ?", []
     else:
         sql, args = hits_sql(filters)
-        query = (f"SELECT rowid FROM records WHERE public = 1 AND rowid IN ({sql}) "
+        query = (f"SELECT rowid FROM public_records WHERE rowid IN ({sql}) "
                  f"ORDER BY {order} LIMIT ? OFFSET ?")
     return [r[0] for r in db.execute(query, [*args, limit, offset])]
 
@@ -158,7 +141,7 @@ def result_rows(db: sqlite3.Connection, rowids: list[int], match: str | None) ->
         return []
     marks = ", ".join("?" for _ in rowids)
     rows = {r["rowid"]: dict(r) for r in db.execute(
-        f"SELECT {RESULT_COLUMNS} FROM records WHERE rowid IN ({marks}) AND +public = 1", rowids)}
+        f"SELECT {RESULT_COLUMNS} FROM public_records WHERE rowid IN ({marks})", rowids)}
     snippets = {}
     if match:
         pieces = ", ".join(f"snippet(record_text, {column}, '{MARK_START}', '{MARK_END}', '…', 28)"
@@ -179,32 +162,34 @@ def result_rows(db: sqlite3.Connection, rowids: list[int], match: str | None) ->
     return out
 
 
-def search(db: sqlite3.Connection, filters: Filters, sort: str, page: int, per_page: int) -> Result:
-    total = cached(db, ("count", filters.key()), lambda: count(db, filters))
+def search(db: sqlite3.Connection, cache: VersionedCache, filters: Filters, sort: str, page: int,
+           per_page: int) -> Result:
+    total = cache.get(("count", filters.key()), lambda: count(db, filters))
     offset = (page - 1) * per_page
     if offset >= total:
         return Result(total)
-    rowids = cached(db, ("page", filters.key(), sort, offset, per_page),
+    rowids = cache.get(("page", filters.key(), sort, offset, per_page),
                     lambda: page_rowids(db, filters, sort, offset, per_page))
     return Result(total, result_rows(db, rowids, filters.match))
 
 
 # -- facet counts --------------------------------------------------------------------------------
 
-def facet_counts(db: sqlite3.Connection, filters: Filters) -> dict[str, list[tuple[str, int]]]:
+def facet_counts(db: sqlite3.Connection, cache: VersionedCache, filters: Filters) -> dict[str, list[tuple[str, int]]]:
     """For every facet, (value, count) over the filtered records, most frequent first."""
-    return cached(db, ("facets", filters.key()), lambda: _facet_counts(db, filters))
+    return cache.get(("facets", filters.key()), lambda: _facet_counts(db, cache, filters))
 
 
-def _facet_counts(db: sqlite3.Connection, filters: Filters) -> dict[str, list[tuple[str, int]]]:
+def _facet_counts(db: sqlite3.Connection, cache: VersionedCache,
+                  filters: Filters) -> dict[str, list[tuple[str, int]]]:
     if not filters.narrowed:
         return _ordered(_public_counts(db))
-    public_total = cached(db, ("count", Filters().key()), lambda: count(db, Filters()))
-    total = cached(db, ("count", filters.key()), lambda: count(db, filters))
+    public_total = cache.get(("count", Filters().key()), lambda: count(db, Filters()))
+    total = cache.get(("count", filters.key()), lambda: count(db, filters))
     sql, args = hits_sql(filters)
     if total * 2 > public_total:
-        missed = (f"SELECT rowid AS rid FROM records WHERE public = 1 AND rowid NOT IN ({sql})", args)
-        everywhere = cached(db, ("public counts",), lambda: _public_counts(db))
+        missed = (f"SELECT rowid AS rid FROM public_records WHERE rowid NOT IN ({sql})", args)
+        everywhere = cache.get(("public counts",), lambda: _public_counts(db))
         counts = dict(everywhere)
         for key, n in _counts_over(db, *missed).items():
             counts[key] -= n
@@ -216,8 +201,8 @@ def _facet_counts(db: sqlite3.Connection, filters: Filters) -> dict[str, list[tu
 def _public_counts(db: sqlite3.Connection) -> dict[tuple[str, str], int]:
     """Catalog-wide counts: all rows (an index-only scan) minus those of non-public records."""
     counts = {(f, v): n for f, v, n in db.execute("SELECT facet, value, COUNT(*) FROM facets GROUP BY facet, value")}
-    hidden = db.execute("SELECT f.facet, f.value, COUNT(*) FROM records r JOIN facets f ON f.record_rowid = r.rowid "
-                        "WHERE r.public = 0 GROUP BY f.facet, f.value")
+    hidden = db.execute("SELECT f.facet, f.value, COUNT(*) FROM withheld_records r JOIN facets f ON f.record_rowid = r.rowid "
+                        "GROUP BY f.facet, f.value")
     for facet, value, n in hidden:
         counts[(facet, value)] -= n
     return {key: n for key, n in counts.items() if n > 0}
@@ -241,85 +226,3 @@ def _ordered(counts: dict[tuple[str, str], int]) -> dict[str, list[tuple[str, in
         else:
             values.sort(key=lambda item: (-item[1], item[0]))
     return out
-
-
-# -- dates -----------------------------------------------------------------------------------
-
-DATE_INPUT = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
-
-
-def date_bound(text: str, upper: bool) -> str:
-    """`1943`, `1943-10` or `1943-10-30` as the first (or last) ISO day it covers; ValueError if bad."""
-    found = DATE_INPUT.match(text.strip())
-    if not found:
-        raise ValueError(f"{text[:40]!r} is not a date: use YYYY, YYYY-MM or YYYY-MM-DD")
-    year, month, day = (int(part) if part else None for part in found.groups())
-    try:
-        if day:
-            return dt.date(year, month, day).isoformat()
-        if month:
-            first = dt.date(year, month, 1)
-            if not upper:
-                return first.isoformat()
-            if month == 12:
-                return dt.date(year, 12, 31).isoformat()
-            return (dt.date(year, month + 1, 1) - dt.timedelta(days=1)).isoformat()
-        return (dt.date(year, 12, 31) if upper else dt.date(year, 1, 1)).isoformat()
-    except ValueError:
-        raise ValueError(f"{text[:40]!r} is not a date: use YYYY, YYYY-MM or YYYY-MM-DD "
-                         "with a real month and day") from None
-
-
-# -- memo ------------------------------------------------------------------------------------
-
-_memo = threading.local()
-MEMO_SIZE = 256
-
-
-def cached(db: sqlite3.Connection, key: tuple, compute):
-    """`compute()`, remembered until the index changes.
-
-    Per thread, because `data_version` is per connection (and the store keeps one per thread): it
-    changes when another connection commits; `total_changes` covers this connection's own writes.
-    """
-    version = (db.execute("PRAGMA data_version").fetchone()[0], db.total_changes)
-    memo = getattr(_memo, "entries", None)
-    if memo is None or getattr(_memo, "connection", None) is not db or _memo.version != version:
-        memo = _memo.entries = OrderedDict()
-        _memo.connection = db  # held, so a later connection cannot reuse its id
-        _memo.version = version
-    if key in memo:
-        memo.move_to_end(key)
-        return memo[key]
-    value = memo[key] = compute()
-    while len(memo) > MEMO_SIZE:
-        memo.popitem(last=False)
-    return value
-
-
-# -- collections -----------------------------------------------------------------------------
-
-def collections(db: sqlite3.Connection) -> list[dict]:
-    """Every collection with public records: name, slug, holding repositories, count, first and last year."""
-    return cached(db, ("collections",), lambda: _collections(db))
-
-
-def _collections(db: sqlite3.Connection) -> list[dict]:
-    rows = db.execute(
-        "SELECT c.value AS name, r.value AS repository, MIN(y.value) AS first, MAX(y.value) AS last, COUNT(*) AS n "
-        "FROM facets c JOIN facets r ON r.record_rowid = c.record_rowid AND r.facet = 'repository' "
-        "JOIN facets y ON y.record_rowid = c.record_rowid AND y.facet = 'year' "
-        "WHERE c.facet = 'collection' AND +c.record_rowid NOT IN (SELECT rowid FROM records WHERE public = 0) "
-        "GROUP BY c.value, r.value")
-    found: dict[str, dict] = {}
-    for row in rows:
-        entry = found.setdefault(row["name"], {"name": row["name"], "slug": slugify(row["name"]), "count": 0,
-                                              "repositories": [], "first_year": row["first"],
-                                              "last_year": row["last"]})
-        entry["count"] += row["n"]
-        entry["repositories"].append(row["repository"])
-        entry["first_year"] = min(entry["first_year"], row["first"])
-        entry["last_year"] = max(entry["last_year"], row["last"])
-    for entry in found.values():
-        entry["url"] = f"/collections/{entry['slug']}"
-    return sorted(found.values(), key=lambda entry: entry["name"].casefold())

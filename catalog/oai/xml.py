@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from lxml import etree
-
-from catalog.oai_dc import XSI_NS
-from catalog.oai_dc import xml_text
 
 OAI_NS = "http://www.openarchives.org/OAI/2.0/"
 OAI_SCHEMA = "http://www.openarchives.org/OAI/2.0/OAI-PMH.xsd"
 OAI_ID_NS = "http://www.openarchives.org/OAI/2.0/oai-identifier"
 OAI_ID_SCHEMA = "http://www.openarchives.org/OAI/2.0/oai-identifier.xsd"
+XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
+
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def xml_text(text: str) -> str:
+    """Text with the characters XML 1.0 forbids (control characters, lone surrogates) removed."""
+    return _NOT_XML.sub("", text)
 
 
 def oai(tag: str) -> str:

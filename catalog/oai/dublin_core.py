@@ -1,35 +1,27 @@
 """Simple Dublin Core (`oai_dc`) for a record: a pure mapping, then its XML.
 
-`dc_elements(record, base)` says what a harvester learns about a record, as (element, value) pairs
-using only the fifteen Dublin Core elements; `dc_xml(record, base)` renders them as an
+`dc_elements(record, urls)` says what a harvester learns about a record, as (element, value) pairs
+using only the fifteen Dublin Core elements; `dc_xml(record, urls)` renders them as an
 `oai_dc:dc` element that validates on its own against the oai_dc schema.
 """
 
 from __future__ import annotations
 
-import re
-
 from lxml import etree
 
 from catalog import facts
 from catalog.model import Record
+from catalog.oai.xml import XSI_NS
+from catalog.oai.xml import xml_text
+from catalog.urls import Urls
 
 OAI_DC_NS = "http://www.openarchives.org/OAI/2.0/oai_dc/"
 DC_NS = "http://purl.org/dc/elements/1.1/"
-XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
 OAI_DC_SCHEMA = "http://www.openarchives.org/OAI/2.0/oai_dc.xsd"
 
 DC_ELEMENTS = ("title", "creator", "subject", "description", "publisher", "contributor", "date", "type",
                "format", "identifier", "source", "language", "relation", "coverage", "rights")
 """The fifteen elements of simple Dublin Core, in their canonical order (the order we emit)."""
-
-_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
-
-
-def xml_text(text: str) -> str:
-    """Text with the characters XML 1.0 forbids (control characters, lone surrogates) removed."""
-    return _NOT_XML.sub("", text)
-
 
 def _declassifications(record: Record) -> list[str]:
     out = []
@@ -62,8 +54,8 @@ def _editions(record: Record) -> list[str]:
     return out
 
 
-def dc_elements(record: Record, base: str) -> list[tuple[str, str]]:
-    """(element, value) pairs for `record`; `base` is the absolute site root for its URLs."""
+def dc_elements(record: Record, urls: Urls) -> list[tuple[str, str]]:
+    """(element, value) pairs for `record`; `urls` builds its absolute URLs."""
     prov = record.provenance
     parts = record.parts or []
     description = [record.description.summary or ""]
@@ -83,7 +75,7 @@ def dc_elements(record: Record, base: str) -> list[tuple[str, str]]:
         "contributor": [person.with_office() for person in facts.recipients(record)],
         "date": [facts.iso_date(record.date)],
         "type": ["Text", *facts.document_types(record)],
-        "identifier": [f"{base}/records/{record.id}", f"{base}/iiif/{record.id}/manifest"],
+        "identifier": [urls.record(record.id), urls.manifest(record.id)],
         "source": [_source(record)],
         "language": [record.language],
         "relation": [f"Collection: {collection}", *_editions(record)],
@@ -99,9 +91,9 @@ def dc_elements(record: Record, base: str) -> list[tuple[str, str]]:
     return pairs
 
 
-def dc_xml(record: Record, base: str) -> etree._Element:
+def dc_xml(record: Record, urls: Urls) -> etree._Element:
     """The record's `oai_dc:dc` element (for `<metadata>`, or to validate on its own)."""
-    return dc_xml_from(dc_elements(record, base))
+    return dc_xml_from(dc_elements(record, urls))
 
 
 def dc_xml_from(pairs) -> etree._Element:
@@ -113,6 +105,6 @@ def dc_xml_from(pairs) -> etree._Element:
     return root
 
 
-def dc_bytes(record: Record, base: str) -> bytes:
+def dc_bytes(record: Record, urls: Urls) -> bytes:
     """`dc_xml` as a standalone UTF-8 document."""
-    return etree.tostring(dc_xml(record, base), xml_declaration=True, encoding="UTF-8")
+    return etree.tostring(dc_xml(record, urls), xml_declaration=True, encoding="UTF-8")

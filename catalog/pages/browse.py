@@ -1,13 +1,14 @@
 """The catalog and search pages as data: query-string parsing, links, results, facets, year counts.
 
 `parse_request` turns the query string into a `BrowseRequest` or a 400 with a message saying what
-is allowed; `browse_data` asks `catalog.search` for one page of results and the counts, and returns
+is allowed; `browse_data` asks the index for one page of results and the counts, and returns
 the dict the HTML template renders and the JSON twin serialises. Links keep the other filters and
 drop the page number when the filters change.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass
 from dataclasses import field
@@ -20,15 +21,29 @@ from markupsafe import escape
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import BadRequest
 
-from catalog import search
 from catalog.facts import display_name
 from catalog.facts import long_date
+from catalog.index import search
+from catalog.index.api import CatalogIndex
+from catalog.index.projection import FACETS
 from catalog.model import slugify
 from catalog.query import ParsedQuery
 from catalog.query import QueryError
 from catalog.query import parse
-from catalog.store import FACETS
-from catalog.store import Store
+from catalog.urls import Urls
+
+FACET_LABELS = {
+    "collection": "Collection",
+    "repository": "Holding repository",
+    "type": "Document type",
+    "classification": "Original classification",
+    "decade": "Decade",
+    "year": "Year",
+    "creator": "Creator",
+    "recipient": "Recipient",
+    "place": "Place",
+}
+assert set(FACET_LABELS) == set(FACETS)
 
 FACET_LIMIT = 10
 MORE_LIMIT = 200
@@ -44,6 +59,8 @@ class BrowseRequest:
     """A validated catalog request: what to show and how to link to its neighbours."""
 
     path: str
+    base: str = ""
+    """Prefix of every link: empty for the HTML page, the site's absolute base for the JSON twin."""
     q: str = ""
     query: ParsedQuery | None = None
     selected: list[tuple[str, str]] = field(default_factory=list)
@@ -57,8 +74,8 @@ class BrowseRequest:
     @property
     def filters(self) -> search.Filters:
         return search.Filters(self.query, tuple(self.selected),
-                              search.date_bound(self.date_from, upper=False) if self.date_from else None,
-                              search.date_bound(self.date_to, upper=True) if self.date_to else None)
+                              date_bound(self.date_from, upper=False) if self.date_from else None,
+                              date_bound(self.date_to, upper=True) if self.date_to else None)
 
     def pairs(self, **changes) -> list[tuple[str, str]]:
         """The query string of this request with `changes` applied (page dropped unless given)."""
@@ -84,7 +101,7 @@ class BrowseRequest:
     def url(self, **changes) -> str:
         pairs = self.pairs(**changes)
         path = changes.get("path", self.path)
-        return path + ("?" + urlencode(pairs) if pairs else "")
+        return self.base + path + ("?" + urlencode(pairs) if pairs else "")
 
     def hidden_fields(self, *without: str) -> list[tuple[str, str]]:
         """The current filters as hidden form fields, for forms that change one thing."""
@@ -95,7 +112,7 @@ def default_sort(q: str) -> str:
     return "relevance" if q else "date"
 
 
-def parse_request(args: MultiDict, path: str, page: int, per_page: int) -> BrowseRequest:
+def parse_request(args: MultiDict, path: str, page: int, per_page: int, base: str = "") -> BrowseRequest:
     """Validate the query string; BadRequest says what is wrong and what is allowed."""
     unknown = sorted(name for name in args if name not in ALLOWED)
     if unknown:
@@ -103,7 +120,7 @@ def parse_request(args: MultiDict, path: str, page: int, per_page: int) -> Brows
     for name in SINGLE:
         if len(args.getlist(name)) > 1:
             raise BadRequest(f"'{name}' is given more than once.")
-    request = BrowseRequest(path=path, page=page, per_page=per_page)
+    request = BrowseRequest(path=path, base=base, page=page, per_page=per_page)
     request.q = args.get("q", "").strip()
     if request.q:
         try:
@@ -129,7 +146,7 @@ def parse_request(args: MultiDict, path: str, page: int, per_page: int) -> Brows
         value = args.get(name, "").strip()
         if value:
             try:
-                search.date_bound(value, upper=name == "to")
+                date_bound(value, upper=name == "to")
             except ValueError as error:
                 raise BadRequest(f"'{name}': {error}.") from None
         setattr(request, "date_from" if name == "from" else "date_to", value)
@@ -172,7 +189,7 @@ def plain_snippet(snippet: str | None) -> str | None:
     return snippet.replace(search.MARK_START, "").replace(search.MARK_END, "")
 
 
-def item(row: dict) -> dict:
+def item(row: dict, links: Urls) -> dict:
     """One result as shown in the list and in the JSON twin."""
     return {
         "id": row["id"],
@@ -184,7 +201,7 @@ def item(row: dict) -> dict:
         "creators": [display_name(n) for n in row["creators"]],
         "recipients": [display_name(n) for n in row["recipients"]],
         "collection": row["collection"],
-        "collection_url": f"/collections/{row['collection_slug']}",
+        "collection_url": links.collection(row["collection_slug"]),
         "repository": row["repository"],
         "classification": row["classification"],
         "classification_class": slugify(row["classification"]),
@@ -192,7 +209,7 @@ def item(row: dict) -> dict:
         "summary": row["summary"],
         "snippet": plain_snippet(row["snippet"]),
         "snippet_html": highlight(row["snippet"]),
-        "url": f"/records/{row['id']}",
+        "url": links.record(row["id"]),
     }
 
 
@@ -215,7 +232,7 @@ def facet_data(request: BrowseRequest, counts: dict[str, list[tuple[str, int]]])
                        else [*request.selected, (name, value)])
             entries.append({"value": value, "label": display_name(value) if name in ("creator", "recipient") else value,
                             "count": number, "selected": selected, "url": request.url(selected=changed)})
-        facet = {"name": name, "label": search.FACET_LABELS[name], "values": entries, "distinct": len(values)}
+        facet = {"name": name, "label": FACET_LABELS[name], "values": entries, "distinct": len(values)}
         if len(values) > FACET_LIMIT:
             facet["more_url" if request.more != name else "fewer_url"] = request.url(
                 more=name if request.more != name else None)
@@ -270,13 +287,13 @@ def pagination(request: BrowseRequest, total: int) -> dict:
     }
 
 
-def browse_data(store: Store, request: BrowseRequest) -> dict:
+def browse_data(index: CatalogIndex, request: BrowseRequest, links: Urls) -> dict:
     """Everything the catalog page shows for this request."""
     filters = request.filters
-    result = search.search(store.db, filters, request.sort, request.page, request.per_page)
-    counts = search.facet_counts(store.db, filters)
+    result = index.search(filters, request.sort, request.page, request.per_page)
+    counts = index.facet_counts(filters)
     years = year_data(request, counts)
-    selected = [{"facet": f, "label": search.FACET_LABELS[f], "value": v,
+    selected = [{"facet": f, "label": FACET_LABELS[f], "value": v,
                  "display": display_name(v) if f in ("creator", "recipient") else v,
                  "remove_url": request.url(selected=[p for p in request.selected if p != (f, v)])}
                 for f, v in request.selected]
@@ -292,9 +309,36 @@ def browse_data(store: Store, request: BrowseRequest) -> dict:
                   for key, label in search.SORTS.items() if key != "relevance" or request.q],
         "filters": {"selected": selected, "from": request.date_from, "to": request.date_to,
                     "clear_url": request.url(selected=[], dates=("", "")) if selected else None},
-        "items": [item(row) for row in result.rows],
+        "items": [item(row, links) for row in result.rows],
         "facets": facet_data(request, counts),
         "years": years,
         "pagination": pagination(request, result.total),
         "links": {"self": request.url(page=request.page)},
     }
+
+
+# -- dates in the query string -----------------------------------------------------------------------------------
+
+DATE_INPUT = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
+
+
+def date_bound(text: str, upper: bool) -> str:
+    """`1943`, `1943-10` or `1943-10-30` as the first (or last) ISO day it covers; ValueError if bad."""
+    found = DATE_INPUT.match(text.strip())
+    if not found:
+        raise ValueError(f"{text[:40]!r} is not a date: use YYYY, YYYY-MM or YYYY-MM-DD")
+    year, month, day = (int(part) if part else None for part in found.groups())
+    try:
+        if day:
+            return dt.date(year, month, day).isoformat()
+        if month:
+            first = dt.date(year, month, 1)
+            if not upper:
+                return first.isoformat()
+            if month == 12:
+                return dt.date(year, 12, 31).isoformat()
+            return (dt.date(year, month + 1, 1) - dt.timedelta(days=1)).isoformat()
+        return (dt.date(year, 12, 31) if upper else dt.date(year, 1, 1)).isoformat()
+    except ValueError:
+        raise ValueError(f"{text[:40]!r} is not a date: use YYYY, YYYY-MM or YYYY-MM-DD "
+                         "with a real month and day") from None

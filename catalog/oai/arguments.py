@@ -13,8 +13,8 @@ import re
 
 from werkzeug.datastructures import MultiDict
 
-from catalog.oai_tokens import PREFIX
-from catalog.oai_tokens import SET_SPEC
+from catalog.oai.tokens import PREFIX
+from catalog.oai.tokens import SET_SPEC
 
 ARGUMENTS: dict[str, tuple[set[str], set[str]]] = {
     "Identify": (set(), set()),

@@ -1,13 +1,15 @@
 """Catalog pages for people: browse and search, records, collections, sitemaps; each with a JSON twin.
 
-Thin views: `catalog.browse` and `catalog.record_view` build the data, `catalog.search` runs the
-SQL, templates in `catalog/templates/pages/` lay it out. The same dict is rendered as HTML or, for
-`<url>.json` and `?format=json`, returned as JSON with absolute links.
+Thin views: `browse` and `record` build the data from the index's read API and the record facts,
+templates in `catalog/templates/pages/` lay it out. The same dict is rendered as HTML (links
+relative to the site) or, for `<url>.json` and `?format=json`, returned as JSON (links absolute):
+the URL builder is chosen once per request, so no link is guessed afterwards.
 """
 
 from __future__ import annotations
 
 from flask import Blueprint
+from flask import Flask
 from flask import Response
 from flask import current_app
 from flask import render_template
@@ -16,34 +18,35 @@ from werkzeug.exceptions import BadRequest
 from werkzeug.exceptions import HTTPException
 from werkzeug.exceptions import NotFound
 
-from catalog import browse
 from catalog import citations
 from catalog import facts
-from catalog import record_view
-from catalog import search
-from catalog import sitemap
-from catalog import transcription
-from catalog.http import absolute
-from catalog.http import base_url
-from catalog.http import get_store
+from catalog.http import capability
+from catalog.http import get_index
+from catalog.http import handle_errors
 from catalog.http import json_error
 from catalog.http import json_response
 from catalog.http import page_args
-from catalog.model import slugify
-
-try:
-    from manifests.viewer import viewer_installed
-except ImportError:  # the IIIF viewer is optional; record pages then link the manifest only
-    viewer_installed = None
+from catalog.http import urls
+from catalog.pages import browse
+from catalog.pages import record as record_view
+from catalog.pages import sitemap
+from catalog.pages import transcription
+from catalog.urls import Urls
 
 blueprint = Blueprint("pages", __name__)
 
 MAX_QUERY_STRING = 4096
 
 
-@blueprint.record_once
-def _register_error_pages(state) -> None:
-    state.app.extensions["html_error"] = error_page
+def init_app(app: Flask) -> None:
+    """Register the pages, HTML error pages for every path no other surface owns, and `urls` for templates."""
+    app.register_blueprint(blueprint)
+    handle_errors(app, ("",), error_page)
+    app.extensions["catalog.capabilities"]["pages"] = True
+
+    @app.context_processor
+    def _url_builder() -> dict:
+        return {"urls": urls(absolute=False)}
 
 
 @blueprint.before_request
@@ -60,29 +63,24 @@ def wants_json() -> bool:
     return request.path.endswith(".json") or request.args.get("format") == "json"
 
 
+def links() -> Urls:
+    """Links for this response: site-relative in HTML, absolute in a JSON twin."""
+    return urls(absolute=wants_json())
+
+
 def respond(template: str, data: dict, status: int = 200, **html_only) -> Response:
-    """The page as HTML, or its JSON twin with absolute links."""
+    """The page as HTML, or its JSON twin (everything but the `*_html` renderings)."""
     if wants_json():
-        return json_response(absolute_links(data), status)
+        return json_response(_without_html(data), status)
     return Response(render_template(template, data=data, **html_only), status, mimetype="text/html")
 
 
-def absolute_links(data):
-    """A copy of `data` with every site-relative link ("/...") made absolute; Markup left out."""
+def _without_html(data):
     if isinstance(data, dict):
-        return {key: absolute(value) if isinstance(value, str) and value.startswith("/") and _is_link(key)
-                else absolute_links(value) for key, value in data.items() if not key.endswith("_html")}
+        return {key: _without_html(value) for key, value in data.items() if not key.endswith("_html")}
     if isinstance(data, list):
-        return [absolute_links(value) for value in data]
+        return [_without_html(value) for value in data]
     return data
-
-
-def _is_link(key: str) -> bool:
-    return key == "url" or key.endswith("_url") or key in LINK_KEYS
-
-
-LINK_KEYS = {"self", "html", "json", "api", "oai", "bibtex", "csl_json", "collection", "manifest", "viewer",
-             "next", "prev", "browse"}
 
 
 # -- browse and search -----------------------------------------------------------------------
@@ -104,8 +102,8 @@ blueprint.add_url_rule("/search.json", "search_json", search_page)
 def _browse(path: str) -> Response:
     """Browse and search pages, remembered per URL until the index changes (the home page and
     popular searches are asked for again and again; rendering is most of their cost)."""
-    key = ("browse response", request.full_path, base_url(), wants_json())
-    body, status, mimetype = search.cached(get_store().db, key, lambda: _frozen(_render_browse(path)))
+    key = ("browse response", request.full_path, links())
+    body, status, mimetype = get_index().cache.get(key, lambda: _frozen(_render_browse(path)))
     return Response(body, status, mimetype=mimetype)
 
 
@@ -115,13 +113,13 @@ def _frozen(response: Response) -> tuple[bytes, int, str]:
 
 def _render_browse(path: str) -> Response:
     page, per_page = page_args()
-    req = browse.parse_request(request.args, path, page, per_page)
-    data = browse.browse_data(get_store(), req)
+    here = links()
+    req = browse.parse_request(request.args, path, page, per_page, here.base)
+    data = browse.browse_data(get_index(), req, here)
     pages = data["pagination"]["pages"]
     if page > pages:
         raise NotFound(f"There is no page {page}: the results fill {pages} page{'s' if pages != 1 else ''}.")
-    data["links"]["json"] = req.url(path=path.rstrip("/") + ("/index.json" if path == "/" else ".json"),
-                                    page=page)
+    data["links"]["json"] = here.browse_path(path, req.pairs(page=page), json=True)
     return respond("pages/browse.html", data, chart=browse.chart_geometry(data["years"]), req=req)
 
 
@@ -142,7 +140,7 @@ def record_json(record_id: str) -> Response:
 @blueprint.get("/records/<record_id>.bib")
 def record_bibtex(record_id: str) -> Response:
     found = _record_or_404(record_id)
-    body = citations.bibtex(found, absolute(f"/records/{found.id}"))
+    body = citations.bibtex(found, urls().record(found.id))
     return Response(body, mimetype="application/x-bibtex",
                     headers={"Content-Disposition": f'attachment; filename="{found.id}.bib"'})
 
@@ -150,14 +148,14 @@ def record_bibtex(record_id: str) -> Response:
 @blueprint.get("/records/<record_id>.csl.json")
 def record_csl(record_id: str) -> Response:
     found = _record_or_404(record_id)
-    response = json_response(citations.csl_json(found, absolute(f"/records/{found.id}")),
+    response = json_response(citations.csl_json(found, urls().record(found.id)),
                              mimetype="application/vnd.citationstyles.csl+json")
     response.headers["Content-Disposition"] = f'attachment; filename="{found.id}.csl.json"'
     return response
 
 
 def _record_or_404(record_id: str):
-    found = get_store().get(record_id)
+    found = get_index().record(record_id)
     if found is None:
         raise NotFound(f"There is no record with the id “{record_id[:100]}”.")
     return found
@@ -166,34 +164,31 @@ def _record_or_404(record_id: str):
 class RecordLinks:
     """Links from a record page to the catalog filtered by one of its facts."""
 
-    def __init__(self, collection_url: str):
+    def __init__(self, where: Urls, collection_url: str):
+        self.where = where
         self.collection = collection_url
 
-    @staticmethod
-    def facet(name: str, value: str) -> str:
-        return browse.BrowseRequest(path="/", selected=[(name, value)],
-                                    per_page=current_app.config["CATALOG_PER_PAGE"]).url()
+    def facet(self, name: str, value: str) -> str:
+        return self.where.facet(name, value)
 
-    @staticmethod
-    def search(q: str) -> str:
-        return browse.BrowseRequest(path="/search", q=q, sort="relevance",
-                                    per_page=current_app.config["CATALOG_PER_PAGE"]).url()
+    def search(self, q: str) -> str:
+        return self.where.search_for(q)
 
 
 def _record_data(found) -> tuple[dict, dict]:
     """The record page's data (the JSON twin) and what only the HTML needs (rendered text, JSON-LD)."""
     rid = found.id
-    url = absolute(f"/records/{rid}")
-    collection_url = f"/collections/{slugify(found.provenance.collection.name)}"
-    links = RecordLinks(collection_url)
-    identifier = f"oai:{current_app.config['CATALOG_OAI_REPOSITORY_IDENTIFIER']}:{rid}"
-    link_map = {"self": f"/records/{rid}", "json": f"/records/{rid}.json", "api": f"/api/records/{rid}",
-                "oai": f"/oai?verb=GetRecord&metadataPrefix=oai_dc&identifier={identifier}",
-                "bibtex": f"/records/{rid}.bib", "csl_json": f"/records/{rid}.csl.json", "collection": collection_url}
-    if "iiif.manifest" in current_app.view_functions:
-        link_map["manifest"] = f"/iiif/{rid}/manifest"
-    if viewer_installed is not None and viewer_installed(current_app):
-        link_map["viewer"] = f"/iiif/{rid}/viewer"
+    where, absolute = links(), urls()
+    url = absolute.record(rid)
+    collection_url = where.collection(facts.collection_slug(found))
+    record_links = RecordLinks(where, collection_url)
+    link_map = {"self": where.record(rid), "json": where.record(rid, "json"), "api": where.api_record(rid),
+                "oai": where.oai_record(rid), "bibtex": where.record(rid, "bib"),
+                "csl_json": where.record(rid, "csl"), "collection": collection_url}
+    if capability("iiif"):
+        link_map["manifest"] = where.manifest(rid)
+    if capability("viewer"):
+        link_map["viewer"] = where.viewer(rid)
     parts, notes = transcription.render(found)
     note_runs = citations.chicago_note(found, url)
     bibliography_runs = citations.chicago_bibliography(found, url)
@@ -206,20 +201,20 @@ def _record_data(found) -> tuple[dict, dict]:
                  "as_printed": found.date.as_printed},
         "classification": {"level": found.provenance.classification.level,
                            "as_marked": found.provenance.classification.as_marked,
-                           "url": links.facet("classification", found.provenance.classification.level)},
+                           "url": record_links.facet("classification", found.provenance.classification.level)},
         "collection": found.provenance.collection.name,
         "repository": found.provenance.repository.name,
         "file_number": found.provenance.file_number,
         "summary": found.description.summary,
         "summary_source": found.description.summary_source,
         "subjects": found.description.subjects,
-        "history": record_view.history(found, links),
-        "people": record_view.people(found, links),
-        "places": record_view.places(found, links),
+        "history": record_view.history(found, record_links),
+        "people": record_view.people(found, record_links),
+        "places": record_view.places(found, record_links),
         "parts": [{"index": group["index"],
                    "title": group["part"].title if group["part"] else None,
                    "document_type": group["part"].document_type if group["part"] else None,
-                   "facts": record_view.part_facts(found, group["index"], links) if group["part"] else [],
+                   "facts": record_view.part_facts(found, group["index"], record_links) if group["part"] else [],
                    "pages": group["pages"]} for group in parts],
         "footnotes": notes,
         "corrections": [c.model_dump(exclude_none=True) for c in found.corrections],
@@ -229,18 +224,25 @@ def _record_data(found) -> tuple[dict, dict]:
                      "chicago_bibliography": citations.plain(bibliography_runs)},
         "links": link_map,
     }
-    manifest = absolute(link_map["manifest"]) if "manifest" in link_map else None
+    manifest = absolute.manifest(rid) if "manifest" in link_map else None
+    json_ld = record_view.json_ld(found, url, absolute.collection(facts.collection_slug(found)), manifest)
     extras = {"note_runs": note_runs, "bibliography_runs": bibliography_runs,
-              "json_ld": record_view.script_json(record_view.json_ld(found, url, absolute(collection_url), manifest))}
+              "json_ld": record_view.script_json(json_ld)}
     return data, extras
 
 
 # -- collections -----------------------------------------------------------------------------
 
+def _with_url(found: dict, where: Urls) -> dict:
+    return {**found, "url": where.collection(found["slug"])}
+
+
 @blueprint.get("/collections")
 def collections() -> Response:
-    items = search.collections(get_store().db)
-    data = {"total": len(items), "items": items, "links": {"self": "/collections", "json": "/collections.json"}}
+    where = links()
+    items = [_with_url(c, where) for c in get_index().collections()]
+    data = {"total": len(items), "items": items,
+            "links": {"self": where.collections(), "json": where.collections(json=True)}}
     return respond("pages/collections.html", data)
 
 
@@ -249,31 +251,32 @@ blueprint.add_url_rule("/collections.json", "collections_json", collections)
 
 @blueprint.get("/collections/<slug>")
 def collection(slug: str) -> Response:
-    db = get_store().db
-    found = next((c for c in search.collections(db) if c["slug"] == slug), None)
+    index = get_index()
+    found = index.collection(slug)
     if found is None:
         raise NotFound(f"There is no collection “{slug[:100]}”.")
+    where = links()
     page, per_page = page_args()
     req = browse.BrowseRequest(path=f"/collections/{slug}", selected=[("collection", found["name"])],
                                page=page, per_page=per_page)
-    result = search.search(db, req.filters, "date", page, per_page)
-    pagination = _collection_pages(req, result.total)
+    result = index.search(req.filters, "date", page, per_page)
+    pagination = _collection_pages(where, slug, req, result.total)
     if page > pagination["pages"]:
         raise NotFound(f"There is no page {page}: the collection fills {pagination['pages']} pages.")
-    data = {**found, "items": [browse.item(row) for row in result.rows], "pagination": pagination,
-            "links": {"self": f"/collections/{slug}", "json": f"/collections/{slug}.json",
-                      "browse": RecordLinks.facet("collection", found["name"])}}
+    data = {**_with_url(found, where), "items": [browse.item(row, where) for row in result.rows],
+            "pagination": pagination,
+            "links": {"self": where.collection(slug), "json": where.collection(slug, json=True),
+                      "browse": where.facet("collection", found["name"])}}
     return respond("pages/collection.html", data)
 
 
-def _collection_pages(req: browse.BrowseRequest, total: int) -> dict:
+def _collection_pages(where: Urls, slug: str, req: browse.BrowseRequest, total: int) -> dict:
     """Pagination links for a collection page: only `page` (and `per_page`) in its query string."""
     pages = max(1, -(-total // req.per_page))
-    extra = f"per_page={req.per_page}" if req.per_page != current_app.config["CATALOG_PER_PAGE"] else ""
+    extra = [("per_page", str(req.per_page))] if req.per_page != current_app.config["CATALOG_PER_PAGE"] else []
 
     def url(n: int) -> str:
-        query = "&".join(q for q in (f"page={n}" if n != 1 else "", extra) if q)
-        return req.path + ("?" + query if query else "")
+        return where.collection(slug, query=([("page", str(n))] if n != 1 else []) + extra)
 
     window = sorted({1, pages, *range(max(1, req.page - 2), min(pages, req.page + 2) + 1)})
     return {"page": req.page, "pages": pages, "per_page": req.per_page,
@@ -291,12 +294,12 @@ def collection_json(slug: str) -> Response:
 
 @blueprint.get("/sitemap.xml")
 def sitemap_index() -> Response:
-    return Response(sitemap.root(get_store().db, base_url()), mimetype="application/xml")
+    return Response(sitemap.root(get_index(), urls()), mimetype="application/xml")
 
 
 @blueprint.get("/sitemaps/<int:number>.xml")
 def sitemap_part(number: int) -> Response:
-    body = sitemap.part(get_store().db, base_url(), number)
+    body = sitemap.part(get_index(), urls(), number)
     if body is None:
         raise NotFound(f"There is no sitemap {number}.")
     return Response(body, mimetype="application/xml")
@@ -308,7 +311,7 @@ def robots() -> Response:
             "Disallow: /search\n"
             "Disallow: /*?\n"
             "Allow: /\n"
-            f"Sitemap: {absolute('/sitemap.xml')}\n")
+            f"Sitemap: {urls().sitemap()}\n")
     return Response(body, mimetype="text/plain")
 
 

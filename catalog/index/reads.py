@@ -1,0 +1,167 @@
+"""The read API: every question a surface asks the index, answered through `public_records`.
+
+Surfaces never write SQL; they call these methods (mixed into `SQLiteIndex`). `catalog.index.api`
+lists them as the protocol a second backend (a server database) implements.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+
+from catalog.index import oai
+from catalog.index import search
+from catalog.index.projection import decompress_source
+from catalog.model import RECORD_ID_PATTERN
+from catalog.model import Record
+from catalog.model import slugify
+
+VALID_ID = re.compile(RECORD_ID_PATTERN)
+
+
+def _valid_id(record_id: object) -> bool:
+    return isinstance(record_id, str) and VALID_ID.fullmatch(record_id) is not None
+
+
+class Reading:
+    """The reading half of the SQLite index."""
+
+    # -- one record ----------------------------------------------------------------------------
+    def record(self, record_id: str) -> Record | None:
+        """The public record with this id, or None (unknown and restricted alike)."""
+        row = self._public_row(record_id)
+        return None if row is None else self.record_from(row["id"], row["content_hash"], row["source"])
+
+    def record_from(self, record_id: str, digest: str, stored_source: bytes) -> Record:
+        """Parse a stored record, cached per content hash (records are immutable values)."""
+        return self.cache.get(("record", record_id, digest),
+                              lambda: Record.model_validate_json(decompress_source(stored_source)), per_record=True)
+
+    def source(self, record_id: str) -> bytes | None:
+        """The public record's file exactly as it was last valid, or None."""
+        row = self._public_row(record_id)
+        return None if row is None else decompress_source(row["source"])
+
+    def content_hash(self, record_id: str) -> str | None:
+        """The public record's content hash (a cache key that changes with its content), or None."""
+        if not _valid_id(record_id):
+            return None
+        row = self.db.execute("SELECT content_hash FROM public_records WHERE id = ?", (record_id,)).fetchone()
+        return row[0] if row else None
+
+    def datestamp(self, record_id: str) -> str | None:
+        """When the record last changed, as the OAI ledger says (also Last-Modified)."""
+        row = self.db.execute("SELECT datestamp FROM ledger WHERE id = ?", (record_id,)).fetchone()
+        return row[0] if row else None
+
+    def _public_row(self, record_id: str) -> sqlite3.Row | None:
+        if not _valid_id(record_id):
+            return None
+        return self.db.execute("SELECT id, content_hash, source FROM public_records WHERE id = ?",
+                               (record_id,)).fetchone()
+
+    # -- lists -----------------------------------------------------------------------------------
+    def count(self) -> int:
+        return self.db.execute("SELECT COUNT(*) FROM public_records").fetchone()[0]
+
+    def summaries(self, offset: int, limit: int) -> list[dict]:
+        """Public records in date order (date, then id), without their source."""
+        rows = self.db.execute(
+            "SELECT id, title, date, date_as_printed, document_type, creators, recipients, collection, "
+            "collection_slug, classification, content_hash FROM public_records "
+            "ORDER BY date, id LIMIT ? OFFSET ?", (limit, offset)).fetchall()
+        return [dict(row, creators=json.loads(row["creators"]), recipients=json.loads(row["recipients"]))
+                for row in rows]
+
+    def sitemap_entries(self, offset: int, limit: int) -> list[tuple[str, str | None]]:
+        """(id, datestamp) of public records in date order."""
+        return [tuple(row) for row in self.db.execute(
+            "SELECT r.id, l.datestamp FROM (SELECT id FROM public_records ORDER BY date, id "
+            "LIMIT ? OFFSET ?) r LEFT JOIN ledger l ON l.id = r.id", (limit, offset))]
+
+    # -- browse and search -----------------------------------------------------------------------
+    def search(self, filters: search.Filters, sort: str, page: int, per_page: int) -> search.Result:
+        return search.search(self.db, self.cache, filters, sort, page, per_page)
+
+    def facet_counts(self, filters: search.Filters) -> dict[str, list[tuple[str, int]]]:
+        return search.facet_counts(self.db, self.cache, filters)
+
+    # -- collections -----------------------------------------------------------------------------
+    def collections(self) -> list[dict]:
+        """Every collection with public records: name, slug, holding repositories, count, first and last year."""
+        return self.cache.get(("collections",), self._collections)
+
+    def collection(self, slug: str) -> dict | None:
+        return next((c for c in self.collections() if c["slug"] == slug), None)
+
+    def collection_members(self, name: str, offset: int, limit: int) -> list[dict]:
+        """(id, title, date) of a collection's public records in date order."""
+        return [dict(row) for row in self.db.execute(
+            "SELECT r.id, r.title, r.date FROM facets f JOIN public_records r ON r.rowid = f.record_rowid "
+            "WHERE f.facet = 'collection' AND f.value = ? ORDER BY r.date, r.id LIMIT ? OFFSET ?",
+            (name, limit, offset))]
+
+    def _collections(self) -> list[dict]:
+        rows = self.db.execute(
+            "SELECT c.value AS name, r.value AS repository, MIN(y.value) AS first, MAX(y.value) AS last, "
+            "COUNT(*) AS n FROM facets c JOIN facets r ON r.record_rowid = c.record_rowid AND r.facet = 'repository' "
+            "JOIN facets y ON y.record_rowid = c.record_rowid AND y.facet = 'year' "
+            "WHERE c.facet = 'collection' AND +c.record_rowid NOT IN (SELECT rowid FROM withheld_records) "
+            "GROUP BY c.value, r.value")
+        found: dict[str, dict] = {}
+        for row in rows:
+            entry = found.setdefault(row["name"], {"name": row["name"], "slug": slugify(row["name"]), "count": 0,
+                                                  "repositories": [], "first_year": row["first"],
+                                                  "last_year": row["last"]})
+            entry["count"] += row["n"]
+            entry["repositories"].append(row["repository"])
+            entry["first_year"] = min(entry["first_year"], row["first"])
+            entry["last_year"] = max(entry["last_year"], row["last"])
+        return sorted(found.values(), key=lambda entry: entry["name"].casefold())
+
+    # -- OAI-PMH ---------------------------------------------------------------------------------
+    def oai_earliest_datestamp(self) -> str | None:
+        return oai.earliest_datestamp(self.db)
+
+    def oai_sample_id(self) -> str | None:
+        return oai.sample_id(self.db)
+
+    def oai_sets(self) -> list[tuple[str, str]]:
+        return oai.list_sets(self.db)
+
+    def oai_has_live_items(self) -> bool:
+        return oai.has_live_items(self.db)
+
+    def oai_resolve_set(self, spec: str) -> oai.SetFilter | None:
+        return oai.resolve_set(self.db, spec)
+
+    def oai_item(self, record_id: str) -> oai.Item | None:
+        return oai.get_item(self.db, record_id) if _valid_id(record_id) else None
+
+    def oai_items(self, window: oai.Window, limit: int, with_source: bool) -> list[oai.Item]:
+        return oai.list_items(self.db, window, limit, with_source)
+
+    def oai_count(self, window: oai.Window) -> int:
+        return self.cache.get(("oai count", window), lambda: oai.count_items(self.db, window))
+
+    def oai_record(self, item: oai.Item) -> Record:
+        return self.record_from(item.row["record_id"], item.row["content_hash"], item.row["source"])
+
+    # -- the catalog's state -------------------------------------------------------------------
+    def problems(self) -> list[dict]:
+        """Bad files and their messages; a bad file whose record is still served says so."""
+        out = []
+        for row in self.db.execute("SELECT p.path, p.messages, r.id AS served FROM problems p "
+                                   "LEFT JOIN records r ON r.path = p.path ORDER BY p.path"):
+            out.append({"path": f"records/{row['path']}", "problems": json.loads(row["messages"]),
+                        "serving_last_valid_version": row["served"] is not None})
+        return out
+
+    def last_change(self) -> str | None:
+        """Latest datestamp in the ledger: a cheap validator for caches."""
+        return self.db.execute("SELECT MAX(datestamp) FROM ledger").fetchone()[0]
+
+    def generation(self) -> int:
+        """A number that moves whenever a refresh changes what is served (the cache's version)."""
+        return self.db.execute("SELECT value FROM generation WHERE id = 1").fetchone()[0]

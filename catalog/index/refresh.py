@@ -1,0 +1,307 @@
+"""Keeping the index in line with `records/`: scan, compare, read what changed, apply in one transaction.
+
+`refresh()` compares the folder with the index by (mtime, size), reads only what changed (in a
+process pool for a cold build), and applies the changes in one transaction. One process at a time
+refreshes (an advisory file lock); the others go on reading. A watcher thread per worker applies
+changes as inotify reports them, with a full scan now and then as a safety net.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import logging
+import os
+import stat
+import threading
+import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from catalog.index import ledger
+from catalog.index.projection import PreparedFile
+from catalog.index.projection import prepare_file
+from catalog.index.schema import SECONDARY_INDEXES
+from catalog.index.watch import FolderWatch
+
+log = logging.getLogger("catalog.index")
+
+FULL_SCAN_INTERVAL = 60.0
+"""Seconds between full scans of the folder when inotify reports changes as they happen."""
+
+PARALLEL_THRESHOLD = 2000
+"""Read and parse in a process pool when at least this many files changed (a cold build)."""
+
+
+@dataclass
+class RefreshResult:
+    added: int = 0
+    changed: int = 0
+    removed: int = 0
+    invalid: int = 0
+    released: int = 0
+    skipped: bool = False
+
+    @property
+    def touched(self) -> int:
+        return self.added + self.changed + self.removed + self.released
+
+
+class FileLock:
+    """An advisory inter-process lock; `__enter__` says whether it was obtained."""
+
+    def __init__(self, path: Path, blocking: bool):
+        self.path = path
+        self.blocking = blocking
+        self.handle = None
+
+    def __enter__(self) -> bool:
+        self.handle = open(self.path, "a+")
+        try:
+            fcntl.flock(self.handle, fcntl.LOCK_EX | (0 if self.blocking else fcntl.LOCK_NB))
+            return True
+        except BlockingIOError:
+            self.handle.close()
+            self.handle = None
+            return False
+
+    def __exit__(self, *exc) -> None:
+        if self.handle is not None:
+            fcntl.flock(self.handle, fcntl.LOCK_UN)
+            self.handle.close()
+
+
+def scan(folder: Path, only: set[str] | None) -> dict[str, tuple[int, int]]:
+    """(mtime_ns, size) of every record file (or of those named in `only`)."""
+    try:
+        if only is None:  # a generator: 100,000 directory entries are never all held at once
+            entries = (e for e in os.scandir(folder)
+                       if e.name.endswith(".json") and e.name[0] != "." and e.is_file(follow_symlinks=False))
+        else:
+            entries = (folder / name for name in only
+                       if name.endswith(".json") and name[0] != "." and "/" not in name)
+        found: dict[str, tuple[int, int]] = {}
+        for entry in entries:
+            try:
+                st = os.stat(entry, follow_symlinks=False)
+            except OSError:
+                continue
+            if stat.S_ISREG(st.st_mode):
+                found[entry.name] = (st.st_mtime_ns, st.st_size)
+        return found
+    except FileNotFoundError:
+        return {}
+
+
+class Refreshing:
+    """The writing half of the SQLite index (mixed into `SQLiteIndex`)."""
+
+    def _lock_file(self, blocking: bool) -> FileLock:
+        return FileLock(self.instance_dir / "refresh.lock", blocking)
+
+    def keep_current(self) -> None:
+        """Called on each request: start this process's watcher thread, or (interval 0) refresh now.
+
+        The watcher runs after gunicorn forks, one per worker; the file lock lets one of them scan
+        while the others keep serving from the index.
+        """
+        if self.refresh_interval <= 0:
+            self.refresh()
+        elif self._watcher_pid != os.getpid():
+            self._watcher_pid = os.getpid()
+            threading.Thread(target=self._watch, name="records-watcher", daemon=True).start()
+
+    def _watch(self) -> None:
+        """Apply file changes as inotify reports them; scan everything now and then as a safety net."""
+        watch = FolderWatch(str(self.records_dir))
+        pending: set[str] | None = None  # a full scan first: changes before the watch began count too
+        next_full = time.monotonic() + FULL_SCAN_INTERVAL
+        while True:
+            try:
+                if watch.available:
+                    changed = watch.changed(self.refresh_interval)
+                    pending = None if changed is None or pending is None else pending | changed
+                else:
+                    time.sleep(self.refresh_interval)
+                    pending = None
+                if time.monotonic() >= next_full:
+                    pending = None
+                result = self.refresh(blocking=False, only=pending)
+                if not result.skipped:
+                    if pending is None:
+                        next_full = time.monotonic() + FULL_SCAN_INTERVAL
+                    pending = set()
+            except Exception:  # a failed refresh must not stop later ones
+                log.exception("refreshing the index failed")
+                time.sleep(self.refresh_interval)
+
+    def rebuild(self) -> RefreshResult:
+        """Recreate the derived tables from the files; datestamps in the ledger are kept."""
+        with self._lock_file(blocking=True):
+            db = self.db
+            db.execute("BEGIN IMMEDIATE")
+            self._drop_derived(db)
+            db.execute("COMMIT")
+            self._create_derived(db)
+        return self.refresh(force=True)
+
+    def refresh(self, force: bool = False, blocking: bool = True, only: set[str] | None = None,
+                unless_scanned_within: float = 0.0) -> RefreshResult:
+        """Bring the index in line with the folder (or with just the files named in `only`).
+
+        `unless_scanned_within`: skip when another process began a full scan that recently, so
+        workers starting together scan the folder once, not once each.
+        """
+        with self._lock_file(blocking) as locked:
+            if not locked:
+                return RefreshResult(skipped=True)
+            db = self.db
+            started = self.clock().timestamp()
+            if only is None and unless_scanned_within > 0 and not force:
+                row = db.execute("SELECT started FROM scans WHERE kind = 'full'").fetchone()
+                if row and started - row[0] < unless_scanned_within:
+                    return RefreshResult(skipped=True)
+            result = self._refresh_locked(force, only)
+            if only is None and unless_scanned_within > 0:
+                db.execute("INSERT OR REPLACE INTO scans (kind, started) VALUES ('full', ?)", (started,))
+            return result
+
+    def _indexed(self, only: set[str] | None) -> tuple[dict, dict]:
+        """(path → ((mtime, size), id)) of indexed records and (path → (mtime, size)) of known bad files."""
+        where, args = "", ()
+        if only is not None:
+            where, args = f" WHERE path IN ({', '.join('?' for _ in only)})", tuple(only)
+        cursor = self.db.cursor()
+        cursor.row_factory = None  # plain tuples: 100,000 rows at start-up
+        indexed = {path: ((mtime, size), rid) for path, mtime, size, rid in
+                   cursor.execute("SELECT path, mtime_ns, size, id FROM records" + where, args)}
+        known_bad = {path: (mtime, size) for path, mtime, size in
+                     cursor.execute("SELECT path, mtime_ns, size FROM problems" + where, args)}
+        return indexed, known_bad
+
+    def _refresh_locked(self, force: bool, only: set[str] | None = None) -> RefreshResult:
+        result = RefreshResult()
+        db = self.db
+        on_disk = scan(self.records_dir, only)
+        indexed, known_bad = self._indexed(only)
+        missing = (None, None)
+        to_read = [(name, stamp) for name, stamp in on_disk.items()
+                   if force or (indexed.get(name, missing)[0] != stamp and known_bad.get(name) != stamp)]
+        vanished = [name for name in indexed if name not in on_disk]
+        vanished_bad = [name for name in known_bad if name not in on_disk]
+        now_moment = self.clock()
+        today = now_moment.date().isoformat()
+        due = db.execute("SELECT COUNT(*) FROM withheld_records WHERE release_date IS NOT NULL "
+                         "AND release_date <= ?", (today,)).fetchone()[0]
+        if not to_read and not vanished and not vanished_bad and not due:
+            return result
+
+        names = sorted(to_read)
+        pool = None
+        if len(names) >= PARALLEL_THRESHOLD and (os.cpu_count() or 1) > 1:
+            pool = ProcessPoolExecutor(os.cpu_count())
+            parsed = pool.map(prepare_file, [str(self.records_dir)] * len(names), [n for n, _ in names],
+                              [st for _, st in names], [today] * len(names), chunksize=64)
+        else:
+            parsed = (prepare_file(str(self.records_dir), name, stamp, today) for name, stamp in names)
+
+        now = ledger.datestamp(now_moment)
+        bulk = db.execute("SELECT 1 FROM records LIMIT 1").fetchone() is None
+        if bulk:
+            db.execute("PRAGMA synchronous=OFF")
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            known = ledger.all_entries(db) if bulk else None
+            if bulk:  # building indexes once at the end is faster than row by row
+                for name, _sql in SECONDARY_INDEXES:
+                    db.execute(f"DROP INDEX IF EXISTS {name}")
+                db.execute("CREATE TEMP TABLE bulk_facets(record_rowid INTEGER, facet TEXT, value TEXT)")
+            for name in vanished:
+                self._remove(db, indexed[name][1], now)
+                result.removed += 1
+            for name in vanished_bad:
+                db.execute("DELETE FROM problems WHERE path = ?", (name,))
+            for entry in parsed:
+                if entry.problems:
+                    db.execute("INSERT OR REPLACE INTO problems(path, mtime_ns, size, messages) VALUES (?,?,?,?)",
+                               (entry.name, entry.stamp[0], entry.stamp[1], json.dumps(entry.problems)))
+                    result.invalid += 1
+                    for message in entry.problems:
+                        log.warning("bad record file (not served; any last valid version still is): %s", message)
+                    continue
+                if entry.name in known_bad:
+                    db.execute("DELETE FROM problems WHERE path = ?", (entry.name,))
+                outcome = self._upsert(db, entry, now, known)
+                if outcome == "added":
+                    result.added += 1
+                elif outcome == "changed":
+                    result.changed += 1
+            if bulk:
+                db.execute("INSERT OR IGNORE INTO facets(record_rowid, facet, value) SELECT * FROM "
+                           "temp.bulk_facets ORDER BY facet, value, record_rowid")
+                db.execute("DROP TABLE temp.bulk_facets")
+                for _name, sql in SECONDARY_INDEXES:
+                    db.execute(sql)
+            result.released = self._release_due(db, today, now)
+            db.execute("UPDATE generation SET value = value + 1 WHERE id = 1")
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        finally:
+            if pool is not None:
+                pool.shutdown(cancel_futures=True)
+            if bulk:
+                db.execute("PRAGMA synchronous=NORMAL")
+        return result
+
+    def _upsert(self, db, entry: PreparedFile, now: str, known: dict | None) -> str:
+        row = None if known is not None else db.execute(
+            "SELECT rowid, content_hash FROM records WHERE id = ?", (entry.record_id,)).fetchone()
+        public = entry.columns["public"]
+        if row is not None and row["content_hash"] == entry.digest:
+            db.execute("UPDATE records SET path = ?, mtime_ns = ?, size = ?, source = ? WHERE rowid = ?",
+                       (entry.name, entry.stamp[0], entry.stamp[1], entry.source, row["rowid"]))
+            ledger.record_seen(db, entry.record_id, entry.digest, public, now)
+            return "same"
+        if row is not None:
+            self._delete_derived(db, row["rowid"])
+        columns = dict(entry.columns, id=entry.record_id, path=entry.name, mtime_ns=entry.stamp[0],
+                       size=entry.stamp[1], content_hash=entry.digest, source=entry.source)
+        names = ", ".join(columns)
+        marks = ", ".join("?" for _ in columns)
+        rowid = db.execute(f"INSERT INTO records({names}) VALUES ({marks})", tuple(columns.values())).lastrowid
+        facets = "temp.bulk_facets" if known is not None else "facets"  # a cold build sorts them at the end
+        db.executemany(f"INSERT OR IGNORE INTO {facets}(record_rowid, facet, value) VALUES (?,?,?)",
+                       [(rowid, facet, value) for facet, value in entry.facets])
+        db.execute("INSERT INTO record_text(rowid, title, people, provenance, body, notes) VALUES (?,?,?,?,?,?)",
+                   (rowid, *entry.texts))
+        if known is None or entry.record_id in known:
+            ledger.record_seen(db, entry.record_id, entry.digest, public, now)
+        else:
+            ledger.record_new(db, entry.record_id, entry.digest, public, now)
+        return "changed" if row is not None else "added"
+
+    def _remove(self, db, record_id: str, now: str) -> None:
+        row = db.execute("SELECT rowid FROM records WHERE id = ?", (record_id,)).fetchone()
+        if row is not None:
+            self._delete_derived(db, row["rowid"])
+        ledger.record_deleted(db, record_id, now)
+
+    @staticmethod
+    def _delete_derived(db, rowid: int) -> None:
+        # an external-content FTS table forgets a row only when told the exact text it indexed
+        db.execute("INSERT INTO record_text(record_text, rowid, title, people, provenance, body, notes) "
+                   "SELECT 'delete', * FROM record_text_source WHERE rowid = ?", (rowid,))
+        db.execute("DELETE FROM records WHERE rowid = ?", (rowid,))
+        db.execute("DELETE FROM facets WHERE record_rowid = ?", (rowid,))
+
+    @staticmethod
+    def _release_due(db, today: str, now: str) -> int:
+        due = db.execute("SELECT id FROM withheld_records WHERE release_date IS NOT NULL "
+                         "AND release_date <= ?", (today,)).fetchall()
+        for row in due:
+            db.execute("UPDATE records SET public = 1 WHERE id = ?", (row["id"],))
+            ledger.record_released(db, row["id"], now)
+        return len(due)

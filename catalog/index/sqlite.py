@@ -1,0 +1,84 @@
+"""The embedded index: one SQLite file in the instance folder, shared by every worker process."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import sqlite3
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+from catalog.cache import VersionedCache
+from catalog.index.projection import record_text_column
+from catalog.index.reads import Reading
+from catalog.index.refresh import Refreshing
+from catalog.index.schema import DERIVED_SCHEMA
+from catalog.index.schema import DERIVED_TABLES
+from catalog.index.schema import DERIVED_VIEWS
+from catalog.index.schema import DURABLE_SCHEMA
+from catalog.index.schema import INDEX_VERSION
+
+Clock = Callable[[], dt.datetime]
+
+
+def system_clock() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class SQLiteIndex(Refreshing, Reading):
+    """Records and their index. Thread-safe: one SQLite connection per thread (and per process).
+
+    `clock` gives the current time for datestamps and release dates; tests pass their own, so they
+    move time instead of sleeping.
+    """
+
+    def __init__(self, records_dir: str | Path, instance_dir: str | Path, refresh_interval: float = 1.0,
+                 clock: Clock = system_clock, cache_size: int | None = None):
+        self.records_dir = Path(records_dir).resolve()
+        self.instance_dir = Path(instance_dir)
+        self.instance_dir.mkdir(parents=True, exist_ok=True)
+        self.index_path = self.instance_dir / "index.sqlite3"
+        self.refresh_interval = refresh_interval
+        self.clock = clock
+        self.cache = VersionedCache(self.generation, *([cache_size] if cache_size else []))
+        self._local = threading.local()
+        self._watcher_pid: int | None = None
+        self._migrate()
+
+    @property
+    def db(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None or getattr(self._local, "pid", None) != os.getpid():
+            conn = sqlite3.connect(self.index_path, timeout=30, isolation_level=None, check_same_thread=False)
+            conn.row_factory = sqlite3.Row
+            conn.create_function("record_text_column", 2, record_text_column, deterministic=True)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA busy_timeout=30000")
+            self._local.conn = conn
+            self._local.pid = os.getpid()
+        return conn
+
+    def _migrate(self) -> None:
+        """Durable tables always; derived tables dropped and made anew when INDEX_VERSION changed."""
+        with self._lock_file(blocking=True):
+            db = self.db
+            db.executescript(DURABLE_SCHEMA)
+            if db.execute("PRAGMA user_version").fetchone()[0] != INDEX_VERSION:
+                self._drop_derived(db)
+                self._create_derived(db)
+                db.execute(f"PRAGMA user_version={INDEX_VERSION}")
+
+    @staticmethod
+    def _drop_derived(db: sqlite3.Connection) -> None:
+        for view in DERIVED_VIEWS:
+            db.execute(f"DROP VIEW IF EXISTS {view}")
+        for table in DERIVED_TABLES:
+            db.execute(f"DROP TABLE IF EXISTS {table}")
+        db.execute("DELETE FROM problems")
+
+    @staticmethod
+    def _create_derived(db: sqlite3.Connection) -> None:
+        db.executescript(DERIVED_SCHEMA)
+        db.execute("UPDATE generation SET value = value + 1 WHERE id = 1")

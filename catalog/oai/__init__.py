@@ -1,0 +1,60 @@
+"""OAI-PMH 2.0 repository at `/oai` (GET and POST).
+
+- `arguments`: which verb, which arguments, well formed or an OAI error code;
+- `verbs`: the six verbs over the index's ledger;
+- `tokens`: stateless resumption tokens;
+- `formats`: the registry of metadata formats (prefix → schema, namespace, serializer);
+- `dublin_core`, `xml`: the serializers and the response envelope.
+
+Errors are HTTP 200 with the protocol's error codes; `<request>` echoes only well-formed arguments.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint
+from flask import Flask
+from flask import Response
+from flask import request
+from lxml import etree
+
+from catalog.http import urls
+from catalog.oai.arguments import OAIError
+from catalog.oai.arguments import parse
+from catalog.oai.verbs import VERBS
+from catalog.oai.xml import add_error
+from catalog.oai.xml import envelope
+from catalog.oai.xml import serialize
+
+blueprint = Blueprint("oai", __name__)
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(blueprint)
+    app.extensions["catalog.capabilities"]["oai"] = True
+
+
+@blueprint.route("/oai", methods=["GET", "POST"])
+def endpoint() -> Response:
+    params = request.form if request.method == "POST" else request.args
+    try:
+        oai_request = parse(params)
+    except OAIError as error:
+        return _error_response(error, {})
+    try:
+        root = VERBS[oai_request.verb](oai_request)
+    except OAIError as error:
+        echo = {name: value for name, value in oai_request.echo.items() if name != error.argument}
+        return _error_response(error, echo)
+    return _xml(root)
+
+
+def _xml(root: etree._Element) -> Response:
+    return Response(serialize(root), mimetype="text/xml", content_type="text/xml; charset=utf-8")
+
+
+def _error_response(error: OAIError, echo: dict[str, str]) -> Response:
+    if error.code in ("badVerb", "badArgument"):
+        echo = {}
+    root = envelope(urls().oai(), echo)
+    add_error(root, error.code, error.message)
+    return _xml(root)

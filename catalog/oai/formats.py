@@ -1,0 +1,30 @@
+"""The metadata formats the repository disseminates: prefix → schema, namespace and serializer.
+
+The verbs never know a format: ListMetadataFormats lists this registry, GetRecord and ListRecords
+ask it for a record's metadata element. A new format is one entry here and one serializer module.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from lxml import etree
+
+from catalog.model import Record
+from catalog.oai import dublin_core
+from catalog.urls import Urls
+
+
+@dataclass(frozen=True)
+class MetadataFormat:
+    prefix: str
+    schema: str
+    namespace: str
+    serialize: Callable[[Record, Urls], etree._Element]
+    """The record's metadata as one element that validates against `schema` on its own."""
+
+
+FORMATS: dict[str, MetadataFormat] = {
+    "oai_dc": MetadataFormat("oai_dc", dublin_core.OAI_DC_SCHEMA, dublin_core.OAI_DC_NS, dublin_core.dc_xml),
+}
