@@ -20,7 +20,7 @@ class Urls:
     oai_repository: str = "catalog.example.org"
 
     def _at(self, path: str, query: list[tuple[str, str]] | dict | None = None) -> str:
-        encoded = urlencode(query) if query else ""
+        encoded = urlencode(query, safe=":") if query else ""
         return self.base + path + ("?" + encoded if encoded else "")
 
     # -- catalog pages -----------------------------------------------------------------------------

@@ -5,11 +5,15 @@ import time
 
 import requests
 
+from tests.conftest import FIXTURE_RECORDS
+from tests.conftest import PUBLIC_IDS
+from tests.conftest import RESTRICTED_ID
 from tests.conftest import write_record
 
 
 def test_list_is_paginated_with_absolute_links(make_app, records_dir, synthetic):
-    for n in range(1, 8):
+    assert len(PUBLIC_IDS) == 6
+    for n in range(1, 7):  # 6 more: 12 public records
         record = synthetic(n)
         record["access"] = {"status": "open"}
         write_record(records_dir, record)
@@ -26,21 +30,23 @@ def test_list_is_paginated_with_absolute_links(make_app, records_dir, synthetic)
     assert len(seen) == len(set(seen)) == 12
 
 
-def test_record_is_returned_as_stored(client, records_dir):
-    path = next(records_dir.glob("*.json"))
-    response = client.get(f"/api/records/{path.stem}")
-    assert response.status_code == 200
-    assert response.mimetype == "application/json"
-    assert response.get_data() == path.read_bytes()
+def test_record_is_returned_as_stored(read_client):
+    for record_id in PUBLIC_IDS:
+        response = read_client.get(f"/api/records/{record_id}")
+        assert response.status_code == 200
+        assert response.mimetype == "application/json"
+        assert response.get_data() == (FIXTURE_RECORDS / f"{record_id}.json").read_bytes()
 
 
-def test_unknown_record_is_a_json_404(client):
-    response = client.get("/api/records/no-such-record")
-    assert response.status_code == 404
-    assert response.get_json()["error"]["status"] == 404
+def test_unknown_and_restricted_records_are_json_404s(read_client):
+    for record_id in ("no-such-record", RESTRICTED_ID):
+        response = read_client.get(f"/api/records/{record_id}")
+        assert response.status_code == 404
+        assert response.get_json()["error"]["status"] == 404
 
 
-def test_bad_paging_arguments_are_400s(client):
+def test_bad_paging_arguments_are_400s(read_client):
+    client = read_client
     for query in ("page=0", "page=-1", "page=abc", "per_page=1000000000", "page=1&page=2"):
         response = client.get(f"/api/records?{query}")
         assert response.status_code == 400, query
@@ -48,10 +54,10 @@ def test_bad_paging_arguments_are_400s(client):
 
 
 def test_health_reports_counts_and_bad_files(client, records_dir):
-    assert client.get("/api/health").get_json()["records"] == 5
+    assert client.get("/api/health").get_json()["records"] == len(PUBLIC_IDS)
     (records_dir / "bad.json").write_text('{"id": "bad"}')
     health = client.get("/api/health").get_json()
-    assert health["records"] == 5 and health["bad_files"] == 1
+    assert health["records"] == len(PUBLIC_IDS) and health["bad_files"] == 1
     assert health["problems"][0]["path"] == "records/bad.json"
     assert "'title' is a required property" in " ".join(health["problems"][0]["problems"])
 
@@ -61,7 +67,7 @@ def test_real_server_serves_the_api_and_survives_a_bad_file(live_server):
     assert listing.status_code == 200
     assert listing.headers["Access-Control-Allow-Origin"] == "*"
     ids = [item["id"] for item in listing.json()["items"]]
-    assert len(ids) == 5
+    assert sorted(ids) == PUBLIC_IDS
     assert ids[0] in listing.json()["items"][0]["links"]["self"]
 
     (live_server.records_dir / "dropped.json").write_text('{"id": "dropped", "title": ')
@@ -72,7 +78,7 @@ def test_real_server_serves_the_api_and_survives_a_bad_file(live_server):
         if health["bad_files"]:
             break
         time.sleep(0.2)
-    assert health["bad_files"] == 1 and health["records"] == 5
+    assert health["bad_files"] == 1 and health["records"] == len(PUBLIC_IDS)
     assert health["problems"][0]["path"] == "records/dropped.json"
     for record_id in ids:  # every worker keeps serving every good record
         for _ in range(4):

@@ -3,9 +3,12 @@ complete, write its report and see no failed request. Its figures are not checke
 
 import json
 
+import pytest
+
 from bench.run import main
 
 
+@pytest.mark.slow
 def test_reduced_benchmark_completes_without_errors(tmp_path):
     out = tmp_path / "report"
     assert main(["--sizes", "1000", "--seconds", "1", "--repeat", "1", "--data", str(tmp_path / "data"),

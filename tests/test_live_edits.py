@@ -5,6 +5,7 @@ import os
 import threading
 import time
 
+import pytest
 import requests
 
 from tests.conftest import LiveServer
@@ -21,6 +22,7 @@ def wait_for(predicate, timeout=2.5):
     return None
 
 
+@pytest.mark.slow
 def test_edits_show_on_every_worker_within_two_seconds_and_reads_never_fail(tmp_path, synthetic):
     folder = tmp_path / "records"
     folder.mkdir()

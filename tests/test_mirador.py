@@ -1,10 +1,10 @@
 """Mirador 4 (the npm bundle, served offline by the catalog) in headless Chromium against a real
-server: every seed record opens with its title, its pages, a painted first image and its transcription."""
+server: every public record opens with its title, its pages, a painted first image and its transcription.
+The browser tests are slow (deselected by default; `--slow` or CI=true runs them)."""
 
 from __future__ import annotations
 
 import io
-import json
 import os
 import re
 import shutil
@@ -15,32 +15,28 @@ import requests
 from PIL import Image
 from PIL import ImageStat
 
+from tests.conftest import FIXTURE_RECORDS
 from tests.conftest import PROJECT
-from tests.conftest import SEED_RECORDS
+from tests.conftest import PUBLIC_IDS
+from tests.conftest import RESTRICTED_ID
 from tests.conftest import LiveServer
-from tests.conftest import write_record
 
 CHROMIUM = "/usr/bin/chromium"
 BUNDLE = PROJECT / "node_modules" / "mirador" / "dist" / "mirador.min.js"
-SEED_IDS = sorted(path.stem for path in SEED_RECORDS.glob("*.json"))
 ARTIFACTS = Path(os.environ.get("CATALOG_TEST_ARTIFACTS", PROJECT / "test-artifacts")) / "mirador"
 
-sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright for Python is not installed")
-if not Path(CHROMIUM).exists():
-    pytest.skip(f"{CHROMIUM} is absent (apt-get install chromium)", allow_module_level=True)
-if not BUNDLE.exists():
-    pytest.skip(f"{BUNDLE} is absent (npm install)", allow_module_level=True)
+
+def need_bundle() -> None:
+    if not BUNDLE.exists():
+        pytest.skip(f"{BUNDLE} is absent (npm install)")
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
+    """gunicorn over the fixture corpus (its restricted record included)."""
     root = tmp_path_factory.mktemp("mirador")
     records = root / "records"
-    shutil.copytree(SEED_RECORDS, records)
-    closed = json.loads((records / "hull-memorandum-1943-10-30.json").read_text())
-    closed["id"] = "closed-memo"
-    closed["access"] = {"status": "restricted", "reason": "Donor restriction."}
-    write_record(records, closed)
+    shutil.copytree(FIXTURE_RECORDS, records)
     live = LiveServer(records, root / "instance")
     yield live
     live.stop()
@@ -48,6 +44,11 @@ def server(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser():
+    """Headless Chromium; the tests that drive it skip where it (or Mirador's bundle) is not installed."""
+    sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright for Python is not installed")
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} is absent (apt-get install chromium)")
+    need_bundle()
     with sync_api.sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=[
             "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
@@ -66,8 +67,9 @@ def words(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
-@pytest.mark.parametrize("record_id", SEED_IDS)
-def test_every_seed_record_opens_in_mirador(server, browser, record_id):
+@pytest.mark.slow
+@pytest.mark.parametrize("record_id", PUBLIC_IDS)
+def test_every_public_record_opens_in_mirador(server, browser, record_id):
     manifest = requests.get(f"{server.url}/iiif/{record_id}/manifest", timeout=10).json()
     first_image = manifest["items"][0]["items"][0]["items"][0]["body"]["id"]
     page = browser.new_page(viewport={"width": 1200, "height": 800})
@@ -103,11 +105,12 @@ def test_every_seed_record_opens_in_mirador(server, browser, record_id):
 
 
 def test_viewer_is_404_for_restricted_and_unknown_records(server):
-    for record_id in ("closed-memo", "no-such-record", "..%2F..%2Fetc"):
+    for record_id in (RESTRICTED_ID, "no-such-record", "..%2F..%2Fetc"):
         assert requests.get(f"{server.url}/iiif/{record_id}/viewer", timeout=10).status_code == 404
 
 
 def test_without_the_bundle_the_viewer_is_absent_and_the_manifest_linked(records_dir, make_app, tmp_path):
+    need_bundle()  # to compare with the installed viewer
     client = make_app(records_dir, CATALOG_VIEWER_DIR=str(tmp_path / "empty")).test_client()
     assert client.get("/iiif/hull-memorandum-1943-10-30/viewer").status_code == 404
     assert client.get("/iiif/viewer/mirador.min.js").status_code == 404
@@ -117,6 +120,7 @@ def test_without_the_bundle_the_viewer_is_absent_and_the_manifest_linked(records
     assert '<iframe' in installed and "/iiif/hull-memorandum-1943-10-30/viewer" in installed
 
 
+@pytest.mark.slow
 def test_the_record_page_embeds_the_same_viewer(server, browser):
     record_id = "stalin-truman-1946-04-06"
     manifest = requests.get(f"{server.url}/iiif/{record_id}/manifest", timeout=10).json()

@@ -22,6 +22,8 @@ from tests.oai_schema import oai_errors
 COUNT = 1000
 REPO = "harvest.example.org"
 
+pytestmark = pytest.mark.slow  # real servers over 1,000 records: deselected by default
+
 
 class CheckedSickle(Sickle):
     """Sickle that checks every response it receives against the OAI-PMH schemas."""

@@ -1,18 +1,24 @@
 """OAI-PMH protocol behaviour through the Flask test client: verbs, paging, deletions, errors.
 
-Every response any test here provokes is checked against the official OAI-PMH schemas.
+Every response any test here provokes is checked against the official OAI-PMH schemas (when ../shared
+holds them; without them the behaviour is still checked). Tests that only read share one app.
 """
 
 from __future__ import annotations
 
 import json
 import time
+from pathlib import Path
 
 import pytest
 from lxml import etree
 
-from catalog.oai_tokens import Token
-from catalog.oai_tokens import encode
+from bench.generate import synthetic_record
+from catalog import create_app
+from catalog.oai.tokens import Token
+from catalog.oai.tokens import encode
+from tests.conftest import app_config
+from tests.conftest import left_unchanged
 from tests.conftest import write_record
 from tests.oai_schema import oai_errors
 
@@ -83,13 +89,15 @@ def harvest(oai: OAI, verb: str = "ListIdentifiers", **params: str) -> tuple[lis
         root = oai(verb=verb, resumptionToken=token.text)
 
 
-@pytest.fixture
-def folder(tmp_path, synthetic):
+SETTINGS = {"CATALOG_OAI_REPOSITORY_IDENTIFIER": REPO, "CATALOG_OAI_PAGE_SIZE": 5,
+            "CATALOG_BASE_URL": "https://archive.example.org"}
+
+
+def write_repository(folder: Path) -> Path:
     """Twelve open records (syn-000001..12) and one that was never public (syn-000013)."""
-    folder = tmp_path / "records"
     folder.mkdir()
     for n in range(1, 14):
-        record = synthetic(n)
+        record = synthetic_record(n)
         record["access"] = {"status": "open"}
         if n == 13:
             record["access"] = {"status": "restricted", "reason": "Screening."}
@@ -98,17 +106,38 @@ def folder(tmp_path, synthetic):
 
 
 @pytest.fixture
-def build(make_app, folder):
-    def build(**settings):
-        settings = {"CATALOG_OAI_REPOSITORY_IDENTIFIER": REPO, "CATALOG_OAI_PAGE_SIZE": 5,
-                    "CATALOG_BASE_URL": "https://archive.example.org", **settings}
-        return make_app(folder, **settings)
-    return build
+def folder(tmp_path):
+    """The records of a test that changes them (or its settings): see `build`."""
+    return write_repository(tmp_path / "records")
 
 
 @pytest.fixture
-def oai(build):
-    return OAI(build().test_client())
+def build(make_app, folder):
+    """An app of the test's own, with the default settings here changed by `settings`."""
+    def build(**settings):
+        return make_app(folder, **{**SETTINGS, **settings})
+    return build
+
+
+@pytest.fixture(scope="module")
+def read_repository(tmp_path_factory):
+    """One app over the thirteen records, built once, for the tests that only read."""
+    root = tmp_path_factory.mktemp("oai-read-only")
+    folder = write_repository(root / "records")
+    return create_app(app_config(folder, root / "instance", **SETTINGS)), folder
+
+
+@pytest.fixture
+def read_oai_app(read_repository):
+    """The shared app (this module's, not the fixture corpus's); fails a test that changes it."""
+    app, folder = read_repository
+    with left_unchanged(app, folder):
+        yield app
+
+
+@pytest.fixture
+def oai(read_oai_app):
+    return OAI(read_oai_app.test_client())
 
 
 # -- Identify, formats, sets -------------------------------------------------------------------
@@ -290,7 +319,7 @@ def test_datestamps_move_only_when_content_changes(build, folder, synthetic):
     edited["access"] = {"status": "open"}
     edited["title"] = "Edited title"
     write_record(folder, edited)
-    app.extensions["store"].rebuild()  # re-indexing from scratch
+    app.extensions["catalog.index"].rebuild()  # re-indexing from scratch
     restarted = OAI(build().test_client())  # and a restart
     after = {h.findtext("o:identifier", namespaces=NS): h.findtext("o:datestamp", namespaces=NS)
              for h in harvest(restarted)[0]}
@@ -302,8 +331,8 @@ def test_datestamps_move_only_when_content_changes(build, folder, synthetic):
 
 # -- GET and POST ---------------------------------------------------------------------------------
 
-def test_post_answers_like_get(build):
-    app = build()
+def test_post_answers_like_get(read_oai_app):
+    app = read_oai_app
     get, post = OAI(app.test_client()), OAI(app.test_client(), "POST")
     assert identifiers_of(harvest(post)[0]) == identifiers_of(harvest(get)[0])
     root = post(verb="GetRecord", metadataPrefix="oai_dc", identifier=oai_id("syn-000001"))
@@ -344,8 +373,8 @@ BAD_ARGUMENT = [
 
 @pytest.mark.parametrize("method", ["GET", "POST"])
 @pytest.mark.parametrize("query", BAD_VERB)
-def test_bad_verb(build, method, query):
-    root = OAI(build().test_client(), method).raw(query)
+def test_bad_verb(read_oai_app, method, query):
+    root = OAI(read_oai_app.test_client(), method).raw(query)
     assert error_code(root) == "badVerb"
     assert echoed(root) == {}
 

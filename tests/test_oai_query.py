@@ -8,10 +8,10 @@ import json
 
 import pytest
 
-from catalog import oai_query
+from catalog.index import SQLiteIndex as Store
+from catalog.index import oai as oai_query
+from catalog.index.projection import decompress_source
 from catalog.model import slugify
-from catalog.store import Store
-from catalog.store import source_bytes
 from tests.conftest import write_record
 
 STAMPS = [f"2024-01-0{day}T00:00:0{second}Z" for day in range(1, 6) for second in range(3)]
@@ -48,7 +48,7 @@ def truth(db) -> list[tuple[str, str, bool, set[str]]]:
         live = row["public"] == 1 and row["deleted_at"] is None
         specs = set()
         if live:
-            record = json.loads(source_bytes(db.execute("SELECT source FROM records WHERE id = ?", (row["id"],)).fetchone()))
+            record = json.loads(decompress_source(db.execute("SELECT source FROM records WHERE id = ?", (row["id"],)).fetchone()[0]))
             specs = {f"collection:{slugify(record['provenance']['collection']['name'])}",
                      f"type:{slugify(record['document_type'])}", f"decade:{record['dates'][0]['date'][:3]}0s",
                      *(f"type:{slugify(p['document_type'])}" for p in record.get("parts", []))}

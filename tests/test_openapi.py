@@ -12,7 +12,7 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.checks import response_schema_conformance
 from schemathesis.checks import status_code_conformance
 
-from tests.conftest import SEED_RECORDS
+from tests.conftest import FIXTURE_RECORDS
 from tests.conftest import LiveServer
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
@@ -21,7 +21,7 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
 @pytest.fixture(scope="module")
 def api_schema(tmp_path_factory):
     folder = tmp_path_factory.mktemp("openapi") / "records"
-    shutil.copytree(SEED_RECORDS, folder)
+    shutil.copytree(FIXTURE_RECORDS, folder)
     server = LiveServer(folder, folder.parent / "instance", workers=2)
     yield schemathesis.openapi.from_url(f"{server.url}/api/openapi.json")
     server.stop()
@@ -36,9 +36,9 @@ def test_endpoints_conform_to_the_openapi_description(case):
     case.call_and_validate(checks=CHECKS)
 
 
-def test_openapi_lists_every_machine_endpoint(app):
-    document = app.test_client().get("/api/openapi.json").get_json()
-    machine_rules = {rule.rule for rule in app.url_map.iter_rules()
+def test_openapi_lists_every_machine_endpoint(read_app, read_client):
+    document = read_client.get("/api/openapi.json").get_json()
+    machine_rules = {rule.rule for rule in read_app.url_map.iter_rules()
                      if rule.rule.startswith(("/api/", "/iiif/", "/schemas/")) and "GET" in rule.methods
                      and not rule.rule.endswith(("/viewer", "/openapi.json", "/ping"))
                      and not rule.rule.startswith("/iiif/viewer/")}  # the viewer's own script and styles

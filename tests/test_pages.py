@@ -8,7 +8,8 @@ from html.parser import HTMLParser
 
 import pytest
 
-from catalog import pages
+from tests.conftest import PUBLIC_IDS
+from tests.conftest import RESTRICTED_ID
 from tests.conftest import write_record
 
 HULL = "hull-memorandum-1943-10-30"
@@ -58,8 +59,8 @@ def outline(html: str) -> Outline:
 
 
 @pytest.mark.parametrize("url", HTML_PAGES)
-def test_every_page_type_renders_as_accessible_html(client, url):
-    response = client.get(url)
+def test_every_page_type_renders_as_accessible_html(read_client, url):
+    response = read_client.get(url)
     assert response.status_code == 200
     assert response.mimetype == "text/html"
     assert "script-src 'self'" in response.headers["Content-Security-Policy"]
@@ -74,14 +75,14 @@ def test_every_page_type_renders_as_accessible_html(client, url):
 
 
 @pytest.mark.parametrize("url", list(TWINS))
-def test_json_twins_give_the_same_data_as_the_page(client, url):
-    first, second = (client.get(twin) for twin in TWINS[url])
+def test_json_twins_give_the_same_data_as_the_page(read_client, url):
+    first, second = (read_client.get(twin) for twin in TWINS[url])
     assert first.status_code == second.status_code == 200
     assert first.mimetype == "application/json"
     data = first.get_json()
     assert data == second.get_json()
     assert data["links"]["self"].startswith("http://localhost/")
-    html = client.get(url).get_data(as_text=True)
+    html = read_client.get(url).get_data(as_text=True)
     for item in data.get("items", []):
         title = item.get("title") or item.get("name")
         assert title.replace("'", "&#39;") in html
@@ -91,21 +92,21 @@ def test_json_twins_give_the_same_data_as_the_page(client, url):
     assert "_html" not in first.get_data(as_text=True)
 
 
-def test_record_page_shows_provenance_as_the_documents_history(client):
-    data = client.get(f"/records/{HULL}.json").get_json()
+def test_record_page_shows_provenance_as_the_documents_history(read_client):
+    data = read_client.get(f"/records/{HULL}.json").get_json()
     stages = [stage["stage"] for stage in data["history"]]
     assert stages == ["created", "filed", "classified", "held", "published"]
     filed = next(s for s in data["history"] if s["stage"] == "filed")["facts"]
     assert {"label": "File number", "value": "740.0011 Moscow/10–3043"}.items() <= filed[0].items()
-    html = client.get(f"/records/{HULL}").get_data(as_text=True)
+    html = read_client.get(f"/records/{HULL}").get_data(as_text=True)
     for heading in ("Created and sent", "Filed", "Classified", "Held", "Published"):
         assert f"<h3>{heading}</h3>" in html
     assert "https://history.state.gov/historicaldocuments/frus1943v01/d620" in html
     assert "National Archives and Records Administration" in html
 
 
-def test_record_page_transcription_has_page_markers_and_linked_footnotes(client):
-    html = client.get(f"/records/{HULL}").get_data(as_text=True)
+def test_record_page_transcription_has_page_markers_and_linked_footnotes(read_client):
+    html = read_client.get(f"/records/{HULL}").get_data(as_text=True)
     for label in ("685", "686", "687"):
         assert f"[p. {label}]" in html
     assert '<a href="#fn-50a" aria-label="Note 50a">50a</a>' in html
@@ -113,17 +114,18 @@ def test_record_page_transcription_has_page_markers_and_linked_footnotes(client)
     assert 'id="ref-fn-50a"' in html
 
 
-def test_compound_record_shows_each_part_in_turn(client):
-    data = client.get(f"/records/{COMPOUND}.json").get_json()
+def test_compound_record_shows_each_part_in_turn(read_client):
+    data = read_client.get(f"/records/{COMPOUND}.json").get_json()
     assert [part["index"] for part in data["parts"]] == [1, 2]
-    html = client.get(f"/records/{COMPOUND}").get_data(as_text=True)
+    html = read_client.get(f"/records/{COMPOUND}").get_data(as_text=True)
     first, second = (html.index(f'id="part-{n}"') for n in (1, 2))
     assert first < second
     numbers = [int(n) for n in re.findall(r'id="page-(\d+)"', html)]
     assert numbers == list(range(1, len(numbers) + 1)) and len(numbers) == 7
 
 
-def test_record_page_links_machine_representations_and_citations(client):
+def test_record_page_links_machine_representations_and_citations(read_client):
+    client = read_client
     html = client.get(f"/records/{HULL}").get_data(as_text=True)
     for link in (f"/api/records/{HULL}", f"/records/{HULL}.bib", f"/records/{HULL}.csl.json",
                  f"/iiif/{HULL}/manifest", "/static/iiif-logo.svg"):
@@ -132,19 +134,19 @@ def test_record_page_links_machine_representations_and_citations(client):
     assert '<p class="citation" id="citation-note">Cordell Hull, memorandum of conversation, October 30, 1943' in html
     assert "<i>Foreign Relations of the United States: Diplomatic Papers, 1943, General, Volume I</i>" in html
     assert 'data-copy-target="citation-note" hidden' in html  # catalog.js shows it
-    assert ("<iframe" in html) == pages.viewer_installed(client.application)  # the viewer is optional
+    assert ("<iframe" in html) == client.application.extensions["catalog.capabilities"]["viewer"]  # the viewer is optional
 
 
 def test_record_page_embeds_the_viewer_when_it_is_installed(client, monkeypatch):
-    monkeypatch.setattr(pages, "viewer_installed", lambda app: True)
+    monkeypatch.setitem(client.application.extensions["catalog.capabilities"], "viewer", True)
     html = client.get(f"/records/{HULL}").get_data(as_text=True)
     assert (f'<iframe class="viewer" src="/iiif/{HULL}/viewer" title="IIIF viewer: Memorandum of Conversation, '
             'by the Secretary of State" loading="lazy"') in html
     assert client.get(f"/records/{HULL}.json").get_json()["links"]["viewer"] == f"http://localhost/iiif/{HULL}/viewer"
 
 
-def test_record_json_ld_is_an_archive_component(client):
-    html = client.get(f"/records/{HULL}").get_data(as_text=True)
+def test_record_json_ld_is_an_archive_component(read_client):
+    html = read_client.get(f"/records/{HULL}").get_data(as_text=True)
     block = re.search(r'<script type="application/ld\+json">(.*?)</script>', html, re.DOTALL).group(1)
     data = json.loads(block)
     assert data["@type"] == "ArchiveComponent"
@@ -154,42 +156,44 @@ def test_record_json_ld_is_an_archive_component(client):
     assert data["isPartOf"]["url"] == f"http://localhost/collections/{COLLECTION}"
 
 
-def test_citation_downloads(client):
-    bib = client.get(f"/records/{HULL}.bib")
+def test_citation_downloads(read_client):
+    bib = read_client.get(f"/records/{HULL}.bib")
     assert bib.mimetype == "application/x-bibtex"
     assert bib.get_data(as_text=True).startswith(f"@misc{{{HULL},")
     assert "attachment" in bib.headers["Content-Disposition"]
-    csl = client.get(f"/records/{HULL}.csl.json")
+    csl = read_client.get(f"/records/{HULL}.csl.json")
     assert csl.mimetype == "application/vnd.citationstyles.csl+json"
     item = json.loads(csl.get_data(as_text=True))[0]
     assert item["id"] == HULL and item["author"] == [{"family": "Hull", "given": "Cordell"}]
 
 
-def test_collections_list_each_collection_with_its_documents(client):
-    data = client.get("/collections.json").get_json()
+def test_collections_list_each_collection_with_its_documents(read_client):
+    data = read_client.get("/collections.json").get_json()
     assert data["total"] == 5
-    assert {c["name"]: c["count"] for c in data["items"]}["Department of State Central Decimal File"] == 1
-    one = client.get(f"/collections/{COLLECTION}.json").get_json()
+    counts = {c["name"]: c["count"] for c in data["items"]}
+    assert counts["Department of State Central Decimal File"] == 1  # its restricted record is not counted
+    one = read_client.get(f"/collections/{COLLECTION}.json").get_json()
     assert [item["id"] for item in one["items"]] == [HULL]
     assert one["links"]["browse"] == "http://localhost/?collection=Department+of+State+Central+Decimal+File"
-    html = client.get("/collections").get_data(as_text=True)
+    html = read_client.get("/collections").get_data(as_text=True)
     assert f'href="/collections/{COLLECTION}"' in html
 
 
-def test_sitemap_and_robots(client):
-    sitemap = client.get("/sitemap.xml")
+def test_sitemap_and_robots(read_client):
+    sitemap = read_client.get("/sitemap.xml")
     assert sitemap.mimetype == "application/xml"
     body = sitemap.get_data(as_text=True)
-    assert body.count("<url>") == 5 + 2 + 5
+    assert body.count("<url>") == len(PUBLIC_IDS) + 2 + 5  # records, home and collections list, collections
     assert f"<loc>http://localhost/records/{HULL}</loc>" in body
-    robots = client.get("/robots.txt").get_data(as_text=True)
+    assert RESTRICTED_ID not in body
+    robots = read_client.get("/robots.txt").get_data(as_text=True)
     assert "Sitemap: http://localhost/sitemap.xml" in robots
 
 
 @pytest.mark.parametrize("url", ["/records/no-such-record", "/collections/no-such-collection", "/no/such/page",
                                  "/?page=9"])
-def test_not_found_page_helps(client, url):
-    response = client.get(url)
+def test_not_found_page_helps(read_client, url):
+    response = read_client.get(url)
     assert response.status_code == 404
     html = response.get_data(as_text=True)
     assert outline(html).h1 == 1
@@ -197,8 +201,8 @@ def test_not_found_page_helps(client, url):
     assert 'href="/">Go to the catalog home page</a>' in html
 
 
-def test_not_found_json_twin_is_json(client):
-    response = client.get("/records/no-such-record.json")
+def test_not_found_json_twin_is_json(read_client):
+    response = read_client.get("/records/no-such-record.json")
     assert response.status_code == 404
     assert response.get_json()["error"]["status"] == 404
 
@@ -228,9 +232,9 @@ BAD = {
 
 
 @pytest.mark.parametrize("query", list(BAD), ids=[q[:30] for q in BAD])
-def test_bad_parameters_are_400_with_a_message(client, query):
+def test_bad_parameters_are_400_with_a_message(read_client, query):
     for path in ("/", "/search", "/index.json"):
-        response = client.get(f"{path}?{query}")
+        response = read_client.get(f"{path}?{query}")
         assert response.status_code == 400, (path, query[:60])
         body = response.get_data(as_text=True)
         if path.endswith(".json"):
@@ -240,9 +244,9 @@ def test_bad_parameters_are_400_with_a_message(client, query):
             assert 'role="search"' in body
 
 
-def test_collection_pages_reject_bad_page_numbers(client):
-    assert client.get(f"/collections/{COLLECTION}?page=abc").status_code == 400
-    assert client.get(f"/collections/{COLLECTION}?page=2").status_code == 404
+def test_collection_pages_reject_bad_page_numbers(read_client):
+    assert read_client.get(f"/collections/{COLLECTION}?page=abc").status_code == 400
+    assert read_client.get(f"/collections/{COLLECTION}?page=2").status_code == 404
 
 
 HOSTILE_TEXT = "</script><script>alert(1)</script> <b>bold</b> \u202eevil\u202c & \u2028 end"

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import FIXTURE_RECORDS
 from tests.conftest import PROJECT
-from tests.conftest import SEED_RECORDS
 from tests.conftest import LiveServer
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -35,6 +35,8 @@ PAGES = {
     "bad-request": "/?page=abc",
 }
 
+pytestmark = pytest.mark.slow  # a real browser: deselected by default, `--slow` or CI=true runs it
+
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright (python) is not installed")
 if not CHROMIUM.exists():
     pytest.skip(f"{CHROMIUM} is absent: install Debian's chromium to run the browser tests", allow_module_level=True)
@@ -46,7 +48,7 @@ if not AXE.exists():
 def server(tmp_path_factory):
     root = tmp_path_factory.mktemp("browser")
     records = root / "records"
-    shutil.copytree(SEED_RECORDS, records)
+    shutil.copytree(FIXTURE_RECORDS, records)
     live = LiveServer(records, root / "instance")
     yield live
     live.stop()

@@ -1,36 +1,41 @@
-"""A restricted record is absent from every public surface, until its release date passes."""
+"""A restricted record is absent from every public surface, until its release date passes.
+
+The record is the fixture corpus's restricted one: it shares its collection (and its sender) with
+public records, so the pages that list its neighbours are the ones that could give it away.
+"""
 
 import datetime as dt
+import json
 import re
 from urllib.parse import parse_qs
 from urllib.parse import urlsplit
 
 import pytest
 
-from tests.conftest import write_record
+from tests.conftest import FIXTURE_RECORDS
+from tests.conftest import RESTRICTED_ID
 
 PHRASE = "Quintessential marmalade protocol"
-SECRET_ID = "sealed-telegram-1944-01-01"
+SECRET_ID = RESTRICTED_ID
+RECIPIENT = "Stettinius"
+"""Named in no public record: a facet or a people list that shows it gives the restricted record away."""
 
-SAMPLE_VALUES = {"page": "1", "number": "1", "slug": "sealed-legation-files", "format": "json",
-                 "region": "full", "size": "max", "rotation": "0", "quality": "default", "filename": "default.png"}
+SAMPLE_VALUES = {"page": "1", "number": "1", "slug": "department-of-state-central-decimal-file",
+                 "format": "json", "region": "full", "size": "max", "rotation": "0", "quality": "default",
+                 "filename": "default.png"}
 QUERIES = ["", f"?q={PHRASE.split()[1]}", f"?q=%22{PHRASE.replace(' ', '+')}%22", "?format=json",
-           f"?q={SECRET_ID}", "?collection=Sealed+Legation+Files"]
+           f"?q={SECRET_ID}", "?collection=Department+of+State+Central+Decimal+File",
+           "?creator=Harriman%2C+W.+Averell"]
 OAI_QUERIES = ["?verb=ListRecords&metadataPrefix=oai_dc", "?verb=ListIdentifiers&metadataPrefix=oai_dc",
                "?verb=ListSets",
                f"?verb=GetRecord&metadataPrefix=oai_dc&identifier=oai:catalog.example.org:{SECRET_ID}"]
 
 
-def restricted_record(synthetic, release_date=None) -> dict:
-    record = synthetic(7)
-    record.pop("parts", None)
-    record.update(id=SECRET_ID, title=f"{PHRASE} telegram")
-    record["pages"] = [{"label": "1", "text": f"The {PHRASE} is agreed."}]
-    record["provenance"]["collection"] = {"name": "Sealed Legation Files"}
-    record["access"] = {"status": "restricted", "reason": "Screening for national security information"}
-    if release_date:
-        record["access"]["release_date"] = release_date
-    return record
+def test_the_fixture_record_is_restricted_until_a_future_date():
+    record = json.loads((FIXTURE_RECORDS / f"{SECRET_ID}.json").read_text(encoding="utf-8"))
+    assert record["access"]["status"] == "restricted" and record["access"]["reason"]
+    assert dt.date.fromisoformat(record["access"]["release_date"]) > dt.date.today()
+    assert PHRASE in record["pages"][0]["text"] and RECIPIENT in record["recipients"][0]["name"]
 
 
 def public_urls(app) -> list[str]:
@@ -54,7 +59,7 @@ def leaks(client, urls) -> list[str]:
         response = client.get(url)
         assert response.status_code < 500, f"{url}: {response.status_code}"
         body = response.get_data(as_text=True) if not response.mimetype.startswith("image/") else ""
-        for secret in (SECRET_ID, PHRASE, PHRASE.lower()):
+        for secret in (SECRET_ID, PHRASE, PHRASE.lower(), RECIPIENT):
             if secret not in body or _only_echoes_search(client, url, secret):
                 continue
             if not (response.status_code == 404 and url.count(SECRET_ID) and secret == SECRET_ID
@@ -77,24 +82,23 @@ def _only_echoes_request(body: str) -> bool:
     return PHRASE not in body
 
 
-def test_restricted_record_appears_nowhere(make_app, records_dir, synthetic):
-    write_record(records_dir, restricted_record(synthetic))
-    app = make_app(records_dir)
-    client = app.test_client()
-    assert app.extensions["store"].get(SECRET_ID, include_restricted=True) is not None
-    urls = public_urls(app)
+def test_restricted_record_appears_nowhere(read_app, read_client):
+    index = read_app.extensions["catalog.index"]
+    assert index.db.execute("SELECT 1 FROM withheld_records WHERE id = ?", (SECRET_ID,)).fetchone() is not None
+    urls = public_urls(read_app)
     assert len(urls) > 20
-    assert leaks(client, urls) == []
+    assert leaks(read_client, urls) == []
 
 
-def test_record_appears_when_its_release_date_passes(make_app, records_dir, synthetic):
-    tomorrow = (dt.date.today() + dt.timedelta(days=1)).isoformat()
-    write_record(records_dir, restricted_record(synthetic, tomorrow))
-    app = make_app(records_dir)
+def test_record_appears_when_its_release_date_passes(make_app, records_dir):
+    access = json.loads((records_dir / f"{SECRET_ID}.json").read_text(encoding="utf-8"))["access"]
+    release = dt.date.fromisoformat(access["release_date"])
+    noon = dt.time(12, tzinfo=dt.UTC)
+    now = [dt.datetime.combine(release - dt.timedelta(days=1), noon)]
+    app = make_app(records_dir, CATALOG_CLOCK=lambda: now[0])  # the index's clock, moved by the test
     client = app.test_client()
     assert client.get(f"/api/records/{SECRET_ID}").status_code == 404
-    store = app.extensions["store"]
-    store.db.execute("UPDATE records SET release_date = ? WHERE id = ?", (dt.date.today().isoformat(), SECRET_ID))
+    now[0] = dt.datetime.combine(release + dt.timedelta(days=1), noon)
     assert client.get(f"/api/records/{SECRET_ID}").status_code == 200  # no restart
 
 
@@ -102,7 +106,7 @@ def test_record_appears_when_its_release_date_passes(make_app, records_dir, synt
                                   "/api/records/a%00b", "/api/records/" + "x" * 5000, "/api/records/%E2%80%AEabc",
                                   "/records/..%2Frecords%2Fhull-memorandum-1943-10-30",
                                   "/iiif/..%2F..%2Fetc%2Fpasswd/manifest"])
-def test_hostile_ids_are_404_and_read_nothing(client, path):
-    response = client.get(path)
+def test_hostile_ids_are_404_and_read_nothing(read_client, path):
+    response = read_client.get(path)
     assert response.status_code == 404
     assert b"root:" not in response.get_data()

@@ -1,4 +1,4 @@
-"""The published schema is generated from the model, and every record file satisfies both."""
+"""The published schema is generated from the model, and every fixture record satisfies both."""
 
 import json
 from pathlib import Path
@@ -8,11 +8,11 @@ import pytest
 
 from catalog.model import Record
 from catalog.model import record_json_schema
+from tests.conftest import FIXTURE_RECORDS
 from tests.conftest import PROJECT
-from tests.conftest import SEED_RECORDS
 
 SCHEMA_FILE = PROJECT / "schemas" / "record.schema.json"
-RECORD_FILES = sorted(SEED_RECORDS.glob("*.json"))
+RECORD_FILES = sorted(FIXTURE_RECORDS.glob("*.json"))
 
 
 def test_committed_schema_is_the_generated_one():
@@ -27,8 +27,8 @@ def test_schema_declares_draft_2020_12_with_id_and_version():
     jsonschema.Draft202012Validator.check_schema(schema)
 
 
-def test_there_is_one_record_per_seed():
-    assert len(RECORD_FILES) == 5
+def test_the_fixture_corpus_holds_the_five_seeds_and_two_purpose_made_records():
+    assert len(RECORD_FILES) == 7
 
 
 @pytest.mark.parametrize("path", RECORD_FILES, ids=lambda p: p.stem)
@@ -47,7 +47,7 @@ def test_record_validates_with_the_model_and_round_trips(path: Path):
     assert again == record
 
 
-def test_served_schema_is_the_published_one(client):
-    response = client.get("/schemas/record.schema.json")
+def test_served_schema_is_the_published_one(read_client):
+    response = read_client.get("/schemas/record.schema.json")
     assert response.status_code == 200
     assert response.get_json() == json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))

@@ -2,6 +2,7 @@
 
 from catalog import create_app
 from catalog.config import SETTINGS
+from catalog.config import readme_table
 from tests.conftest import PROJECT
 
 
@@ -9,6 +10,11 @@ def test_every_setting_is_in_the_readme():
     readme = (PROJECT / "README.md").read_text(encoding="utf-8")
     missing = [name for name in SETTINGS if f"`CATALOG_{name}`" not in readme]
     assert missing == []
+
+
+def test_the_readme_settings_table_is_the_one_config_generates():
+    readme = (PROJECT / "README.md").read_text(encoding="utf-8")
+    assert readme_table() in readme, "run `python -m catalog.config` and paste its table into the README"
 
 
 def test_environment_variables_override_defaults(monkeypatch, tmp_path, records_dir):

@@ -7,6 +7,7 @@ import sys
 import pytest
 
 from catalog.cli import main
+from tests.conftest import FIXTURE_RECORDS
 from tests.conftest import write_record
 
 
@@ -24,10 +25,10 @@ def run(capsys, *args):
     return code, capsys.readouterr().out
 
 
-def test_seed_records_are_all_valid(capsys):
-    code, out = run(capsys, "records")
+def test_fixture_records_are_all_valid(capsys):
+    code, out = run(capsys, FIXTURE_RECORDS)
     assert code == 0
-    assert out.splitlines()[0].startswith("5 files checked: 5 valid, 0 with errors,")
+    assert out.splitlines()[0].startswith("7 files checked: 7 valid, 0 with errors,")
 
 
 def test_malformed_json_gives_line_and_column(folder, capsys):
