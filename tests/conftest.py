@@ -8,6 +8,7 @@ editing a record there breaks no test (tests/test_records_folder.py checks that 
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import json
 import os
 import shutil
@@ -120,6 +121,24 @@ def records_dir(tmp_path: Path) -> Path:
     folder = tmp_path / "records"
     shutil.copytree(FIXTURE_RECORDS, folder)
     return folder
+
+
+class Clock:
+    """The index's clock, moved by the test: datestamps differ without sleeping."""
+
+    def __init__(self):
+        self.now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+    def advance(self, seconds: float = 1) -> None:
+        self.now += dt.timedelta(seconds=seconds)
+
+
+@pytest.fixture
+def clock():
+    return Clock()
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ holds them; without them the behaviour is still checked). Tests that only read s
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 import pytest
@@ -112,10 +111,10 @@ def folder(tmp_path):
 
 
 @pytest.fixture
-def build(make_app, folder):
-    """An app of the test's own, with the default settings here changed by `settings`."""
+def build(make_app, folder, clock):
+    """An app of the test's own (its index on the test's clock), with the settings here changed by `settings`."""
     def build(**settings):
-        return make_app(folder, **{**SETTINGS, **settings})
+        return make_app(folder, **{**SETTINGS, "CATALOG_CLOCK": clock, **settings})
     return build
 
 
@@ -269,11 +268,11 @@ def test_from_and_until_are_inclusive_and_take_either_granularity(oai):
 
 # -- deletions, restrictions, stable datestamps ---------------------------------------------
 
-def test_removed_and_restricted_records_stay_listed_as_deleted(build, folder, synthetic):
+def test_removed_and_restricted_records_stay_listed_as_deleted(build, folder, synthetic, clock):
     app = build()
     oai = OAI(app.test_client())
     before = {h.findtext("o:identifier", namespaces=NS): h for h in harvest(oai)[0]}
-    time.sleep(1.1)  # datestamps have one-second granularity
+    clock.advance()  # datestamps have one-second granularity
     (folder / "syn-000002.json").unlink()
     restricted = synthetic(3)
     restricted["access"] = {"status": "restricted", "reason": "Withdrawn for screening."}
@@ -306,12 +305,12 @@ def test_a_record_that_was_never_public_never_appears(oai):
     assert NEVER_PUBLIC not in etree.tostring(root).decode()
 
 
-def test_datestamps_move_only_when_content_changes(build, folder, synthetic):
+def test_datestamps_move_only_when_content_changes(build, folder, synthetic, clock):
     app = build()
     oai = OAI(app.test_client())
     stamps = {h.findtext("o:identifier", namespaces=NS): h.findtext("o:datestamp", namespaces=NS)
               for h in harvest(oai)[0]}
-    time.sleep(1.1)
+    clock.advance()
     same = synthetic(4)
     same["access"] = {"status": "open"}
     (folder / "syn-000004.json").write_text(json.dumps(same, indent=4))  # reformatted, same content

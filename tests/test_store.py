@@ -20,24 +20,6 @@ def folder(tmp_path, synthetic):
     return path
 
 
-class Clock:
-    """The index's clock, moved by the test: datestamps differ without sleeping."""
-
-    def __init__(self):
-        self.now = dt.datetime.now(dt.UTC).replace(microsecond=0)
-
-    def __call__(self) -> dt.datetime:
-        return self.now
-
-    def advance(self, seconds: float = 1) -> None:
-        self.now += dt.timedelta(seconds=seconds)
-
-
-@pytest.fixture
-def clock():
-    return Clock()
-
-
 @pytest.fixture
 def store(folder, tmp_path, clock):
     store = Store(folder, tmp_path / "instance", clock=clock)
