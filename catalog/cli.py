@@ -88,8 +88,49 @@ def cmd_reindex(args: argparse.Namespace) -> int:
     from catalog import create_app
 
     app = create_app()
-    result = app.extensions["catalog.index"].rebuild()
-    print(f"reindexed: {result.added + result.changed} records, {result.invalid} bad files")
+    result = app.extensions["catalog.index"].rebuild(accept_deletions=args.accept_deletions)
+    print(f"reindexed: {result.added + result.changed} records, {result.invalid} bad files, "
+          f"{result.removed} deletions recorded")
+    if result.fault:
+        print(f"not done: {result.fault}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _index():
+    """The index of the configured folders, opened without scanning the records."""
+    from catalog.config import defaults
+    from catalog.config import from_environment
+    from catalog.index import open_index
+
+    settings = {**defaults(), **from_environment()}
+    return open_index(settings["CATALOG_RECORDS_DIR"], settings["CATALOG_INSTANCE_DIR"])
+
+
+def cmd_ledger_export(args: argparse.Namespace) -> int:
+    from catalog.index import ledger
+
+    lines = [json.dumps(entry, ensure_ascii=False) + "\n" for entry in ledger.export_entries(_index().db)]
+    if args.file == "-":
+        sys.stdout.writelines(lines)
+    else:
+        Path(args.file).write_text("".join(lines), encoding="utf-8")
+    count = len(lines)
+    print(f"exported {count} ledger entries", file=sys.stderr)
+    return 0
+
+
+def cmd_ledger_import(args: argparse.Namespace) -> int:
+    from catalog.index import ledger
+
+    text = sys.stdin.read() if args.file == "-" else Path(args.file).read_text(encoding="utf-8")
+    try:
+        entries = [json.loads(line) for line in text.splitlines() if line.strip()]
+        count = ledger.import_entries(_index().db, entries)
+    except ValueError as error:
+        print(f"{args.file}: {error}; nothing imported", file=sys.stderr)
+        return 1
+    print(f"imported {count} ledger entries", file=sys.stderr)
     return 0
 
 
@@ -113,7 +154,18 @@ def build_parser() -> argparse.ArgumentParser:
     serve.set_defaults(func=cmd_serve)
 
     reindex = commands.add_parser("reindex", help="rebuild the index from the record files (datestamps kept)")
+    reindex.add_argument("--accept-deletions", action="store_true",
+                         help="record deletions even when most record files vanished at once")
     reindex.set_defaults(func=cmd_reindex)
+
+    ledger = commands.add_parser("ledger", help="back up or restore the OAI-PMH ledger (datestamps, deletions)")
+    ledger_commands = ledger.add_subparsers(dest="ledger_command", required=True)
+    export = ledger_commands.add_parser("export", help="write every ledger entry as JSON Lines")
+    export.add_argument("file", nargs="?", default="-", help="output file (default: standard output)")
+    export.set_defaults(func=cmd_ledger_export)
+    restore = ledger_commands.add_parser("import", help="restore entries written by `catalog ledger export`")
+    restore.add_argument("file", nargs="?", default="-", help="input file (default: standard input)")
+    restore.set_defaults(func=cmd_ledger_import)
     return parser
 
 

@@ -92,11 +92,13 @@ def get_record(record_id: str) -> Response:
 def health() -> Response:
     index = get_index()
     problems = index.problems()
+    faults = index.faults()
     return json_response({
-        "status": "ok" if not problems else "degraded",
+        "status": "ok" if not problems and not faults else "degraded",
         "records": index.count(),
         "bad_files": len(problems),
         "problems": problems,
+        "faults": faults,
         "last_change": index.last_change(),
     })
 

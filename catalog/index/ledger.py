@@ -1,7 +1,8 @@
 """The OAI-PMH ledger: per record id, its content hash, datestamp, visibility and deletion.
 
-The one state the server owns (everything else is derived from `records/`), so it is kept when the
-derived tables are rebuilt. A datestamp moves exactly when a record's canonical content, its
+The one state the server owns (everything else is derived from `records/`): it lives in its own
+file (`ledger.sqlite3`), is never dropped with the derived tables, and is backed up with
+`catalog ledger export` (JSON Lines) and restored with `catalog ledger import`. A datestamp moves exactly when a record's canonical content, its
 visibility or its existence changes; `now` comes from the index's clock.
 """
 
@@ -9,6 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
+
+from catalog.index.schema import LEDGER_COLUMNS
 
 DATESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 
@@ -46,3 +49,38 @@ def record_released(db: sqlite3.Connection, record_id: str, now: str) -> None:
 
 def all_entries(db: sqlite3.Connection) -> dict[str, sqlite3.Row]:
     return {row["id"]: row for row in db.execute("SELECT * FROM ledger")}
+
+
+def export_entries(db: sqlite3.Connection):
+    """Every ledger entry as a dict, in (datestamp, id) order: the backup `catalog ledger export` writes."""
+    for row in db.execute("SELECT * FROM ledger ORDER BY datestamp, id"):
+        yield {column: row[column] for column in LEDGER_COLUMNS}
+
+
+def import_entries(db: sqlite3.Connection, entries) -> int:
+    """Restore entries (as `export_entries` gave them) in one transaction; ValueError names a bad line."""
+    rows = []
+    for number, entry in enumerate(entries, 1):
+        if not isinstance(entry, dict) or set(entry) != set(LEDGER_COLUMNS):
+            raise ValueError(f"entry {number}: expected the keys {', '.join(LEDGER_COLUMNS)}")
+        for key in ("id", "content_hash", "datestamp"):
+            if not isinstance(entry[key], str) or not entry[key]:
+                raise ValueError(f"entry {number}: '{key}' must be a non-empty string")
+        if entry["public"] not in (0, 1) or entry["ever_public"] not in (0, 1):
+            raise ValueError(f"entry {number}: 'public' and 'ever_public' are 0 or 1")
+        for key in ("datestamp", "deleted_at"):
+            if entry[key] is not None:
+                try:
+                    dt.datetime.strptime(entry[key], DATESTAMP_FORMAT)
+                except (TypeError, ValueError):
+                    raise ValueError(f"entry {number}: '{key}' must be a datestamp like 2024-01-31T12:00:00Z") from None
+        rows.append(tuple(entry[column] for column in LEDGER_COLUMNS))
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        db.executemany(f"INSERT OR REPLACE INTO ledger({', '.join(LEDGER_COLUMNS)}) VALUES (?,?,?,?,?,?)", rows)
+        db.execute("UPDATE generation SET value = value + 1 WHERE id = 1")
+        db.execute("COMMIT")
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    return len(rows)

@@ -70,6 +70,12 @@ def prepare_file(folder: str, name: str, stamp: tuple[int, int], today: str) -> 
         data = (Path(folder) / name).read_bytes()
     except OSError as exc:
         return PreparedFile(name, stamp, [str(Problem(shown, f"cannot be read ({exc.strerror})"))])
+    return prepare_bytes(name, stamp, data, today)
+
+
+def prepare_bytes(name: str, stamp: tuple[int, int], data: bytes, today: str) -> PreparedFile:
+    """What the index needs of one record file's bytes (or the problems that keep it out)."""
+    shown = f"records/{name}"
     record, problems = check_bytes(data, shown)
     if problems:
         return PreparedFile(name, stamp, [str(p) for p in problems])

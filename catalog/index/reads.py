@@ -158,6 +158,10 @@ class Reading:
                         "serving_last_valid_version": row["served"] is not None})
         return out
 
+    def faults(self) -> list[dict]:
+        """What keeps the index from following the folder right now (empty when all is well)."""
+        return [dict(row) for row in self.db.execute("SELECT kind, reason, since FROM faults ORDER BY kind")]
+
     def last_change(self) -> str | None:
         """Latest datestamp in the ledger: a cheap validator for caches."""
         return self.db.execute("SELECT MAX(datestamp) FROM ledger").fetchone()[0]

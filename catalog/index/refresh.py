@@ -21,6 +21,8 @@ from pathlib import Path
 
 from catalog.index import ledger
 from catalog.index.projection import PreparedFile
+from catalog.index.projection import decompress_source
+from catalog.index.projection import prepare_bytes
 from catalog.index.projection import prepare_file
 from catalog.index.schema import SECONDARY_INDEXES
 from catalog.index.watch import FolderWatch
@@ -33,6 +35,14 @@ FULL_SCAN_INTERVAL = 60.0
 PARALLEL_THRESHOLD = 2000
 """Read and parse in a process pool when at least this many files changed (a cold build)."""
 
+MASS_DELETION_SHARE = 0.5
+"""A full scan that finds more than this share of the indexed files gone records no deletion: an
+emptied mount or a half-restored folder is a fault, not an archivist's decision."""
+
+
+class FolderFault(Exception):
+    """The records folder cannot be read as a whole: nothing it seems to lack may count as deleted."""
+
 
 @dataclass
 class RefreshResult:
@@ -42,6 +52,7 @@ class RefreshResult:
     invalid: int = 0
     released: int = 0
     skipped: bool = False
+    fault: str | None = None
 
     @property
     def touched(self) -> int:
@@ -72,8 +83,18 @@ class FileLock:
             self.handle.close()
 
 
+def readable_folder(folder: Path) -> None:
+    """Raise FolderFault unless `folder` is a directory this process can list and read."""
+    if not folder.is_dir():
+        raise FolderFault(f"the records folder {folder} is missing")
+    if not os.access(folder, os.R_OK | os.X_OK):
+        raise FolderFault(f"the records folder {folder} cannot be read (permissions)")
+
+
 def scan(folder: Path, only: set[str] | None) -> dict[str, tuple[int, int]]:
-    """(mtime_ns, size) of every record file (or of those named in `only`)."""
+    """(mtime_ns, size) of every record file (or of those named in `only`); FolderFault if the
+    folder cannot be read, so that a vanished or unreadable folder is never taken for deletions."""
+    readable_folder(folder)
     try:
         if only is None:  # a generator: 100,000 directory entries are never all held at once
             entries = (e for e in os.scandir(folder)
@@ -85,13 +106,14 @@ def scan(folder: Path, only: set[str] | None) -> dict[str, tuple[int, int]]:
         for entry in entries:
             try:
                 st = os.stat(entry, follow_symlinks=False)
-            except OSError:
+            except FileNotFoundError:
                 continue
             if stat.S_ISREG(st.st_mode):
                 found[entry.name] = (st.st_mtime_ns, st.st_size)
-        return found
-    except FileNotFoundError:
-        return {}
+    except OSError as error:  # the folder vanished or turned unreadable while being read
+        raise FolderFault(f"the records folder {folder} cannot be read ({error.strerror})") from None
+    readable_folder(folder)  # still there at the end: what was not found is really gone
+    return found
 
 
 class Refreshing:
@@ -136,22 +158,46 @@ class Refreshing:
                 log.exception("refreshing the index failed")
                 time.sleep(self.refresh_interval)
 
-    def rebuild(self) -> RefreshResult:
-        """Recreate the derived tables from the files; datestamps in the ledger are kept."""
+    def rebuild(self, accept_deletions: bool = False) -> RefreshResult:
+        """Recreate the derived tables from the files. The ledger is not touched, and a file that is
+        bad now keeps its last good version, exactly as a refresh keeps it."""
         with self._lock_file(blocking=True):
             db = self.db
             db.execute("BEGIN IMMEDIATE")
+            db.execute("DROP TABLE IF EXISTS temp.last_good")
+            db.execute("CREATE TEMP TABLE last_good AS SELECT id, path, mtime_ns, size, source FROM records")
             self._drop_derived(db)
             db.execute("COMMIT")
             self._create_derived(db)
-        return self.refresh(force=True)
+        result = self.refresh(force=True, accept_deletions=accept_deletions)
+        with self._lock_file(blocking=True):
+            self._restore_last_good(self.db)
+        return result
+
+    def _restore_last_good(self, db) -> None:
+        """Put back the saved version of every record whose file is bad now (see `rebuild`)."""
+        today = self.clock().date().isoformat()
+        now = ledger.datestamp(self.clock())
+        rows = db.execute("SELECT g.* FROM temp.last_good g JOIN problems p ON p.path = g.path "
+                          "WHERE NOT EXISTS (SELECT 1 FROM records r WHERE r.id = g.id)").fetchall()
+        if rows:
+            db.execute("BEGIN IMMEDIATE")
+            for row in rows:
+                entry = prepare_bytes(row["path"], (row["mtime_ns"], row["size"]),
+                                      decompress_source(row["source"]), today)
+                if not entry.problems:
+                    self._upsert(db, entry, now, None)
+            db.execute("UPDATE generation SET value = value + 1 WHERE id = 1")
+            db.execute("COMMIT")
+        db.execute("DROP TABLE IF EXISTS temp.last_good")
 
     def refresh(self, force: bool = False, blocking: bool = True, only: set[str] | None = None,
-                unless_scanned_within: float = 0.0) -> RefreshResult:
+                unless_scanned_within: float = 0.0, accept_deletions: bool = False) -> RefreshResult:
         """Bring the index in line with the folder (or with just the files named in `only`).
 
         `unless_scanned_within`: skip when another process began a full scan that recently, so
-        workers starting together scan the folder once, not once each.
+        workers starting together scan the folder once, not once each. `accept_deletions`: record
+        deletions even when most of the catalog vanished at once (the operator says it is meant).
         """
         with self._lock_file(blocking) as locked:
             if not locked:
@@ -162,7 +208,7 @@ class Refreshing:
                 row = db.execute("SELECT started FROM scans WHERE kind = 'full'").fetchone()
                 if row and started - row[0] < unless_scanned_within:
                     return RefreshResult(skipped=True)
-            result = self._refresh_locked(force, only)
+            result = self._refresh_locked(force, only, accept_deletions)
             if only is None and unless_scanned_within > 0:
                 db.execute("INSERT OR REPLACE INTO scans (kind, started) VALUES ('full', ?)", (started,))
             return result
@@ -180,21 +226,38 @@ class Refreshing:
                      cursor.execute("SELECT path, mtime_ns, size FROM problems" + where, args)}
         return indexed, known_bad
 
-    def _refresh_locked(self, force: bool, only: set[str] | None = None) -> RefreshResult:
+    def _refresh_locked(self, force: bool, only: set[str] | None = None,
+                        accept_deletions: bool = False) -> RefreshResult:
         result = RefreshResult()
         db = self.db
-        on_disk = scan(self.records_dir, only)
+        try:
+            on_disk = scan(self.records_dir, only)
+        except FolderFault as fault:
+            result.fault = str(fault)
+            self._report_fault("folder", result.fault)
+            return result
         indexed, known_bad = self._indexed(only)
         missing = (None, None)
         to_read = [(name, stamp) for name, stamp in on_disk.items()
                    if force or (indexed.get(name, missing)[0] != stamp and known_bad.get(name) != stamp)]
         vanished = [name for name in indexed if name not in on_disk]
         vanished_bad = [name for name in known_bad if name not in on_disk]
+        if only is None:
+            self._clear_fault("folder")
+            if len(vanished) > 1 and len(vanished) > MASS_DELETION_SHARE * len(indexed) and not accept_deletions:
+                result.fault = (f"{len(vanished):,} of {len(indexed):,} record files vanished at once; no deletion "
+                                "is recorded until they return or an operator runs `catalog reindex "
+                                "--accept-deletions`")
+                self._report_fault("mass deletion", result.fault)
+                vanished = []
+            else:
+                self._clear_fault("mass deletion")
         now_moment = self.clock()
         today = now_moment.date().isoformat()
         due = db.execute("SELECT COUNT(*) FROM withheld_records WHERE release_date IS NOT NULL "
                          "AND release_date <= ?", (today,)).fetchone()[0]
-        if not to_read and not vanished and not vanished_bad and not due:
+        unreconciled = only is None and self._ledger_out_of_step(db)
+        if not to_read and not vanished and not vanished_bad and not due and not unreconciled:
             return result
 
         names = sorted(to_read)
@@ -244,6 +307,8 @@ class Refreshing:
                 for _name, sql in SECONDARY_INDEXES:
                     db.execute(sql)
             result.released = self._release_due(db, today, now)
+            if only is None:
+                result.removed += self._reconcile_ledger(db, on_disk, now, result.fault is None, accept_deletions)
             db.execute("UPDATE generation SET value = value + 1 WHERE id = 1")
             db.execute("COMMIT")
         except BaseException:
@@ -296,6 +361,57 @@ class Refreshing:
                    "SELECT 'delete', * FROM record_text_source WHERE rowid = ?", (rowid,))
         db.execute("DELETE FROM records WHERE rowid = ?", (rowid,))
         db.execute("DELETE FROM facets WHERE record_rowid = ?", (rowid,))
+
+    # -- faults and the ledger's agreement with the index -----------------------------------
+    def _report_fault(self, kind: str, reason: str) -> None:
+        """Record a fault for /api/health; log it when it begins or changes, not at every scan."""
+        db = self.db
+        row = db.execute("SELECT reason FROM faults WHERE kind = ?", (kind,)).fetchone()
+        if row is None or row[0] != reason:
+            db.execute("INSERT OR REPLACE INTO faults(kind, reason, since) VALUES (?,?,?)",
+                       (kind, reason, ledger.datestamp(self.clock())))
+            log.error("index not following the records folder (%s): %s; serving the last good index, "
+                      "recording no deletions", kind, reason)
+
+    def _clear_fault(self, kind: str) -> None:
+        if self.db.execute("DELETE FROM faults WHERE kind = ?", (kind,)).rowcount:
+            log.warning("fault over (%s): the records folder reads normally again", kind)
+
+    @staticmethod
+    def _ledger_out_of_step(db) -> bool:
+        """Whether the ledger and the index disagree (a crash between their commits, a lost index)."""
+        return db.execute(
+            "SELECT 1 FROM records r LEFT JOIN ledger l ON l.id = r.id WHERE l.id IS NULL "
+            "OR l.content_hash != r.content_hash OR l.public != r.public OR l.deleted_at IS NOT NULL "
+            "UNION ALL SELECT 1 FROM ledger l WHERE l.deleted_at IS NULL AND l.public = 1 "
+            "AND NOT EXISTS (SELECT 1 FROM records r WHERE r.id = l.id) LIMIT 1").fetchone() is not None
+
+    @staticmethod
+    def _reconcile_ledger(db, on_disk: dict, now: str, may_delete: bool, accept_deletions: bool) -> int:
+        """Bring the ledger in step with the index after a full scan; returns deletions recorded.
+
+        Indexed records the ledger does not know as they are get their entry (datestamp moved only
+        if the content differs). Live ledger entries without an indexed record are deleted only
+        when no file of that name is on disk (a bad file keeps its entry) and the scan was sound.
+        """
+        for row in db.execute("SELECT r.id, r.content_hash, r.public FROM records r LEFT JOIN ledger l "
+                              "ON l.id = r.id WHERE l.id IS NULL OR l.content_hash != r.content_hash "
+                              "OR l.public != r.public OR l.deleted_at IS NOT NULL").fetchall():
+            ledger.record_seen(db, row["id"], row["content_hash"], row["public"], now)
+        if not may_delete:
+            return 0
+        gone = [row[0] for row in db.execute(
+            "SELECT l.id FROM ledger l WHERE l.deleted_at IS NULL AND l.public = 1 "
+            "AND NOT EXISTS (SELECT 1 FROM records r WHERE r.id = l.id)").fetchall()
+            if f"{row[0]}.json" not in on_disk]
+        live = db.execute("SELECT COUNT(*) FROM ledger WHERE deleted_at IS NULL AND public = 1").fetchone()[0]
+        if len(gone) > 1 and len(gone) > MASS_DELETION_SHARE * live and not accept_deletions:
+            log.error("%d of %d records known to the ledger have no file; no deletion recorded (a fault, "
+                      "not an edit: run `catalog reindex --accept-deletions` if it is meant)", len(gone), live)
+            return 0
+        for record_id in gone:
+            ledger.record_deleted(db, record_id, now)
+        return len(gone)
 
     @staticmethod
     def _release_due(db, today: str, now: str) -> int:

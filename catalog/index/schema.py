@@ -7,10 +7,12 @@ Derived from `records/` and dropped whenever `INDEX_VERSION` changes:
 - `record_text`: FTS5 over title, people, provenance, body and notes, external-content: its text is
   read back from `records.source` through `record_text_source`, never stored twice.
 
-Durable, kept across rebuilds:
-- `ledger`: per id, the content hash and the OAI-PMH datestamp, and the deletion time.
+Durable, in a file of their own (`ledger.sqlite3`, attached as `durable`), never dropped:
+- `ledger`: per id, the content hash and the OAI-PMH datestamp, and the deletion time;
 - `generation`: a counter every refresh that changes what is served moves; caches key on it.
-- `problems`, `scans`: bad files and when the last full scan began.
+
+Beside the derived tables, rebuilt with them: `problems` (bad files), `scans` (when the last full
+scan began), `faults` (what keeps the index from following the folder: a vanished folder...).
 
 What "public" means is written once, here: the `public_records` view and its complement
 `withheld_records`. Every read goes through one of them.
@@ -83,7 +85,7 @@ SECONDARY_INDEXES = [(line.split()[2], line.rstrip(";")) for line in DERIVED_SCH
 """(name, statement) of the indexes a cold build drops and makes again once at the end."""
 
 DURABLE_SCHEMA = """
-CREATE TABLE IF NOT EXISTS ledger (
+CREATE TABLE IF NOT EXISTS durable.ledger (
     id TEXT PRIMARY KEY,
     content_hash TEXT NOT NULL,
     datestamp TEXT NOT NULL,
@@ -91,7 +93,15 @@ CREATE TABLE IF NOT EXISTS ledger (
     ever_public INTEGER NOT NULL,
     deleted_at TEXT
 );
-CREATE INDEX IF NOT EXISTS ledger_datestamp ON ledger(datestamp, id);
+CREATE INDEX IF NOT EXISTS durable.ledger_datestamp ON ledger(datestamp, id);
+CREATE TABLE IF NOT EXISTS durable.generation (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    value INTEGER NOT NULL
+);
+INSERT OR IGNORE INTO durable.generation(id, value) VALUES (1, 0);
+"""
+
+STATE_SCHEMA = """
 CREATE TABLE IF NOT EXISTS scans (
     kind TEXT PRIMARY KEY,
     started REAL NOT NULL
@@ -102,9 +112,11 @@ CREATE TABLE IF NOT EXISTS problems (
     size INTEGER NOT NULL,
     messages TEXT NOT NULL
 );
-CREATE TABLE IF NOT EXISTS generation (
-    id INTEGER PRIMARY KEY CHECK (id = 1),
-    value INTEGER NOT NULL
+CREATE TABLE IF NOT EXISTS faults (
+    kind TEXT PRIMARY KEY,
+    reason TEXT NOT NULL,
+    since TEXT NOT NULL
 );
-INSERT OR IGNORE INTO generation(id, value) VALUES (1, 0);
 """
+
+LEDGER_COLUMNS = ("id", "content_hash", "datestamp", "public", "ever_public", "deleted_at")

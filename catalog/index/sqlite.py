@@ -1,8 +1,14 @@
-"""The embedded index: one SQLite file in the instance folder, shared by every worker process."""
+"""The embedded index: SQLite files in the instance folder, shared by every worker process.
+
+`index.sqlite3` holds what is derived from `records/` and can be rebuilt at any time;
+`ledger.sqlite3` (attached as `durable`) holds the OAI-PMH ledger, the one state the server owns.
+Deleting or rebuilding the index never touches the ledger; back it up (`catalog ledger export`).
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
 import sqlite3
 import threading
@@ -18,6 +24,10 @@ from catalog.index.schema import DERIVED_TABLES
 from catalog.index.schema import DERIVED_VIEWS
 from catalog.index.schema import DURABLE_SCHEMA
 from catalog.index.schema import INDEX_VERSION
+from catalog.index.schema import LEDGER_COLUMNS
+from catalog.index.schema import STATE_SCHEMA
+
+log = logging.getLogger("catalog.index")
 
 Clock = Callable[[], dt.datetime]
 
@@ -39,6 +49,7 @@ class SQLiteIndex(Refreshing, Reading):
         self.instance_dir = Path(instance_dir)
         self.instance_dir.mkdir(parents=True, exist_ok=True)
         self.index_path = self.instance_dir / "index.sqlite3"
+        self.ledger_path = self.instance_dir / "ledger.sqlite3"
         self.refresh_interval = refresh_interval
         self.clock = clock
         self.cache = VersionedCache(self.generation, *([cache_size] if cache_size else []))
@@ -53,9 +64,12 @@ class SQLiteIndex(Refreshing, Reading):
             conn = sqlite3.connect(self.index_path, timeout=30, isolation_level=None, check_same_thread=False)
             conn.row_factory = sqlite3.Row
             conn.create_function("record_text_column", 2, record_text_column, deterministic=True)
+            conn.execute("PRAGMA busy_timeout=30000")
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
-            conn.execute("PRAGMA busy_timeout=30000")
+            conn.execute("ATTACH DATABASE ? AS durable", (str(self.ledger_path),))
+            conn.execute("PRAGMA durable.journal_mode=WAL")
+            conn.execute("PRAGMA durable.synchronous=FULL")  # the ledger is what must survive a crash
             self._local.conn = conn
             self._local.pid = os.getpid()
         return conn
@@ -65,10 +79,25 @@ class SQLiteIndex(Refreshing, Reading):
         with self._lock_file(blocking=True):
             db = self.db
             db.executescript(DURABLE_SCHEMA)
+            db.executescript(STATE_SCHEMA)
+            self._move_ledger_out_of_the_index(db)
             if db.execute("PRAGMA user_version").fetchone()[0] != INDEX_VERSION:
                 self._drop_derived(db)
                 self._create_derived(db)
                 db.execute(f"PRAGMA user_version={INDEX_VERSION}")
+
+    @staticmethod
+    def _move_ledger_out_of_the_index(db: sqlite3.Connection) -> None:
+        """Indexes before version 5 kept the ledger inside: move it to its own file, once."""
+        if db.execute("SELECT 1 FROM main.sqlite_master WHERE name = 'ledger' AND type = 'table'").fetchone():
+            columns = ", ".join(LEDGER_COLUMNS)
+            db.execute("BEGIN IMMEDIATE")
+            db.execute(f"INSERT OR IGNORE INTO durable.ledger({columns}) SELECT {columns} FROM main.ledger")
+            db.execute("DROP TABLE main.ledger")
+            db.execute("DROP TABLE IF EXISTS main.generation")
+            db.execute("COMMIT")
+            log.info("moved the OAI-PMH ledger out of the index into %s", db.execute(
+                "SELECT file FROM pragma_database_list WHERE name = 'durable'").fetchone()[0])
 
     @staticmethod
     def _drop_derived(db: sqlite3.Connection) -> None:

@@ -1,0 +1,203 @@
+"""Faults around the index are never taken for edits: a vanished, replaced or emptied records folder,
+a lost index, a broken file during a rebuild. The server keeps serving its last good index, says
+so in /api/health and its log, records no deletion, and every datestamp survives."""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import time
+
+import pytest
+import requests
+
+from catalog.cli import main as catalog_cli
+from tests.conftest import PUBLIC_IDS
+from tests.conftest import LiveServer
+
+REPOSITORY = "catalog.example.org"
+
+
+def headers(client) -> dict[str, tuple[str, str | None]]:
+    """identifier → (datestamp, status) of every item OAI-PMH lists, all pages."""
+    out, args = {}, "verb=ListIdentifiers&metadataPrefix=oai_dc"
+    while True:
+        text = client.get(f"/oai?{args}").get_data(as_text=True)
+        for header in text.split("<header")[1:]:
+            identifier = header.split("<identifier>")[1].split("</identifier>")[0]
+            stamp = header.split("<datestamp>")[1].split("</datestamp>")[0]
+            out[identifier] = (stamp, "deleted" if 'status="deleted"' in header.split(">")[0] else None)
+        token = text.split("<resumptionToken")[1].split(">", 1)[1].split("<")[0] if "<resumptionToken" in text else ""
+        if not token:
+            return out
+        args = f"verb=ListIdentifiers&resumptionToken={token}"
+
+
+def health(client) -> dict:
+    return client.get("/api/health").get_json()
+
+
+def test_a_vanished_folder_is_a_fault_not_a_mass_deletion(make_app, records_dir, clock, caplog):
+    client = make_app(records_dir, CATALOG_CLOCK=clock).test_client()
+    before = headers(client)
+    assert len(before) == len(PUBLIC_IDS) and all(status is None for _stamp, status in before.values())
+    moved = records_dir.with_name("records-moved")
+    records_dir.rename(moved)
+    clock.advance(60)
+    with caplog.at_level(logging.ERROR, logger="catalog.index"):
+        during = health(client)
+        health(client)
+    assert during["status"] == "degraded"
+    assert "missing" in during["faults"][0]["reason"] and during["records"] == len(PUBLIC_IDS)
+    assert sum("records folder" in r.getMessage() for r in caplog.records) == 1  # logged once, not per request
+    assert headers(client) == before  # nothing announced as deleted
+    assert client.get(f"/records/{PUBLIC_IDS[0]}").status_code == 200  # the last good index is served
+    moved.rename(records_dir)
+    clock.advance(60)
+    after = health(client)
+    assert after["status"] == "ok" and after["faults"] == []
+    assert headers(client) == before  # every datestamp unchanged
+
+
+def test_a_folder_replaced_by_a_file_is_a_fault(make_app, records_dir, clock):
+    client = make_app(records_dir, CATALOG_CLOCK=clock).test_client()
+    before = headers(client)
+    moved = records_dir.with_name("records-moved")
+    records_dir.rename(moved)
+    records_dir.write_text("not a folder")
+    assert health(client)["status"] == "degraded"
+    assert headers(client) == before
+    records_dir.unlink()
+    moved.rename(records_dir)
+    assert health(client)["status"] == "ok"
+    assert headers(client) == before
+
+
+def test_an_emptied_folder_records_no_deletions_until_an_operator_accepts_them(make_app, records_dir, clock):
+    app = make_app(records_dir, CATALOG_CLOCK=clock)
+    client = app.test_client()
+    before = headers(client)
+    saved = records_dir.with_name("saved")
+    shutil.copytree(records_dir, saved)
+    for path in records_dir.glob("*.json"):
+        path.unlink()
+    clock.advance(60)
+    during = health(client)
+    assert during["status"] == "degraded" and "vanished at once" in during["faults"][0]["reason"]
+    assert headers(client) == before
+    for path in saved.glob("*.json"):  # the mount comes back
+        shutil.copy2(path, records_dir / path.name)
+    clock.advance(60)
+    assert health(client)["status"] == "ok"
+    assert headers(client) == before
+    for path in records_dir.glob("*.json"):  # this time it is meant
+        path.unlink()
+    result = app.extensions["catalog.index"].rebuild(accept_deletions=True)
+    assert result.fault is None
+    assert all(status == "deleted" for _stamp, status in headers(client).values())
+
+
+def test_one_removed_file_is_still_a_deletion(make_app, records_dir, clock):
+    client = make_app(records_dir, CATALOG_CLOCK=clock).test_client()
+    (records_dir / f"{PUBLIC_IDS[0]}.json").unlink()
+    clock.advance(5)
+    after = headers(client)
+    assert after[f"oai:{REPOSITORY}:{PUBLIC_IDS[0]}"][1] == "deleted"
+    assert health(client)["status"] == "ok"
+
+
+def test_the_ledger_survives_the_loss_of_the_index(make_app, records_dir, clock):
+    app = make_app(records_dir, CATALOG_CLOCK=clock)
+    client = app.test_client()
+    (records_dir / f"{PUBLIC_IDS[1]}.json").unlink()
+    clock.advance(5)
+    before = headers(client)
+    assert before[f"oai:{REPOSITORY}:{PUBLIC_IDS[1]}"][1] == "deleted"
+    instance = app.extensions["catalog.index"].instance_dir
+    for path in instance.glob("index.sqlite3*"):
+        path.unlink()
+    clock.advance(3600)
+    restarted = make_app(records_dir, CATALOG_CLOCK=clock).test_client()
+    assert headers(restarted) == before  # datestamps and the earlier deletion, all kept
+
+
+def test_a_rebuild_keeps_the_last_good_version_of_a_broken_file(make_app, records_dir, clock):
+    app = make_app(records_dir, CATALOG_CLOCK=clock)
+    client = app.test_client()
+    before = headers(client)
+    title = client.get(f"/api/records/{PUBLIC_IDS[2]}").get_json()["title"]
+    (records_dir / f"{PUBLIC_IDS[2]}.json").write_text("{ broken", encoding="utf-8")
+    clock.advance(5)
+    assert client.get(f"/api/records/{PUBLIC_IDS[2]}").get_json()["title"] == title
+    app.extensions["catalog.index"].rebuild()
+    assert client.get(f"/api/records/{PUBLIC_IDS[2]}").get_json()["title"] == title
+    assert headers(client) == before
+    assert health(client)["problems"][0]["serving_last_valid_version"] is True
+
+
+def test_ledger_export_and_import_restore_every_datestamp(make_app, records_dir, clock, tmp_path, monkeypatch,
+                                                          capsys):
+    instance = tmp_path / "instance-cli"
+    app = make_app(records_dir, CATALOG_CLOCK=clock, CATALOG_INSTANCE_DIR=str(instance))
+    (records_dir / f"{PUBLIC_IDS[0]}.json").unlink()
+    clock.advance(5)
+    before = headers(app.test_client())
+    monkeypatch.setenv("CATALOG_RECORDS_DIR", str(records_dir))
+    monkeypatch.setenv("CATALOG_INSTANCE_DIR", str(instance))
+    backup = tmp_path / "ledger.jsonl"
+    assert catalog_cli(["ledger", "export", str(backup)]) == 0
+    lines = backup.read_text(encoding="utf-8").splitlines()
+    assert len(lines) == len(PUBLIC_IDS) + 1 and all(json.loads(line)["id"] for line in lines)  # + the restricted
+    for path in instance.glob("*.sqlite3*"):
+        path.unlink()
+    assert catalog_cli(["ledger", "import", str(backup)]) == 0
+    clock.advance(3600)
+    assert headers(make_app(records_dir, CATALOG_CLOCK=clock, CATALOG_INSTANCE_DIR=str(instance)).test_client()) \
+        == before
+    backup.write_text('{"id": "x"}\n', encoding="utf-8")
+    assert catalog_cli(["ledger", "import", str(backup)]) == 1
+    assert "nothing imported" in capsys.readouterr().err
+
+
+# -- with real servers -------------------------------------------------------------------------------
+
+def wait_for(check, seconds: float = 15.0):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError("condition not reached in time")
+
+
+def live_headers(server: LiveServer) -> dict:
+    class Client:
+        @staticmethod
+        def get(path):
+            response = requests.get(server.url + path, timeout=10)
+            response.get_data = lambda as_text=True: response.text
+            return response
+    return headers(Client)
+
+
+@pytest.mark.slow
+def test_live_servers_survive_the_folder_vanishing_and_returning(records_dir, tmp_path):
+    server = LiveServer(records_dir, tmp_path / "instance-live", workers=3)
+    try:
+        before = live_headers(server)
+        moved = records_dir.with_name("records-away")
+        records_dir.rename(moved)
+        degraded = wait_for(lambda: (h := requests.get(server.url + "/api/health", timeout=5).json())["status"]
+                            == "degraded" and h)
+        assert degraded["records"] == len(PUBLIC_IDS)
+        for _ in range(20):  # every worker answers from the last good index meanwhile
+            assert requests.get(f"{server.url}/iiif/{PUBLIC_IDS[0]}/manifest", timeout=5).status_code == 200
+        assert live_headers(server) == before
+        moved.rename(records_dir)
+        wait_for(lambda: requests.get(server.url + "/api/health", timeout=5).json()["status"] == "ok")
+        assert live_headers(server) == before
+        assert "records folder" in server.stderr() and "missing" in server.stderr()
+    finally:
+        server.stop()
