@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import io
 import json
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from flask import send_file
 from werkzeug.exceptions import NotFound
 
 from catalog.http import get_index
+from catalog.http import json_error
 from catalog.http import urls
 from catalog.model import Record
 from manifests import images
@@ -217,23 +219,37 @@ def image_info(record_id: str, n: int) -> Response:
 
 @blueprint.get("/iiif/image/<record_id>/<int:n>/<region>/<size>/<rotation>/<quality>.<fmt>")
 def image(record_id: str, n: int, region: str, size: str, rotation: str, quality: str, fmt: str) -> Response:
+    """The page image: a file send from the disk cache; from memory when it cannot be cached (a full
+    or read-only disk must not cost the viewer its image); 503 with Retry-After only when it cannot
+    even be rendered for lack of resources."""
     index = get_index()
     digest = index.content_hash(record_id)
     if digest is None:
         raise NotFound(f"There is no public record with the id {record_id[:100]!r}.")
     key = ("page image", record_id, digest, n, region, size, rotation, quality, fmt)
-    path = index.cache.get(key, lambda: _draw(record_id, digest, n, region, size, rotation, quality, fmt),
-                           per_record=True)
-    if not path.is_file():  # the image folder was cleared: draw it again
-        path = _draw(record_id, digest, n, region, size, rotation, quality, fmt)
-    response = send_file(path, mimetype=images.FORMATS[fmt][1], conditional=True, max_age=IMAGE_MAX_AGE)
+    try:
+        path = index.cache.get(key, lambda: _draw(record_id, digest, n, region, size, rotation, quality, fmt),
+                               per_record=True)
+        if not images.is_cached(path):  # the image folder was cleared: draw it again
+            path = _draw(record_id, digest, n, region, size, rotation, quality, fmt)
+        response = send_file(path, mimetype=images.FORMATS[fmt][1], conditional=True, max_age=IMAGE_MAX_AGE)
+    except images.ImageNotCached as uncached:
+        etag = hashlib.blake2b(uncached.data, digest_size=16).hexdigest()
+        response = send_file(io.BytesIO(uncached.data), mimetype=images.FORMATS[fmt][1], conditional=True,
+                             max_age=IMAGE_MAX_AGE, etag=etag)
+    except images.RenderUnavailable as error:
+        images.log.error("page image %s unavailable (503): %s", request.path, error)
+        response = json_error(503, "The page image cannot be rendered right now; try again shortly.")
+        response.headers["Retry-After"] = str(images.RETRY_AFTER)
+        return response
     response.headers["Link"] = '<http://iiif.io/api/image/3/level0.json>;rel="profile"'
     return response
 
 
 def _draw(record_id: str, digest: str, n: int, region: str, size: str, rotation: str, quality: str,
           fmt: str) -> Path:
-    """The image file for this request of this record version, checked and drawn if need be."""
+    """The image file for this request of this record version, checked and drawn if need be
+    (`images.ImageNotCached` carries the bytes when the file could not be written)."""
     record = public_record(record_id)
     text = _page(record, n).text
     wanted = images.requested_size(region, size, rotation, quality, fmt, *presentation.typescript.page_size(text))

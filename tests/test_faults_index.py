@@ -6,15 +6,23 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import shutil
+import signal
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import pytest
 import requests
 
+from bench.generate import write_records
 from catalog.cli import main as catalog_cli
+from tests.conftest import PROJECT
 from tests.conftest import PUBLIC_IDS
 from tests.conftest import LiveServer
+from tests.conftest import free_port
 
 REPOSITORY = "catalog.example.org"
 
@@ -163,6 +171,7 @@ def test_ledger_export_and_import_restore_every_datestamp(make_app, records_dir,
 # -- with real servers -------------------------------------------------------------------------------
 
 def wait_for(check, seconds: float = 15.0):
+    """The first truthy value of `check()`, polled for up to `seconds`."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         value = check()
@@ -201,3 +210,63 @@ def test_live_servers_survive_the_folder_vanishing_and_returning(records_dir, tm
         assert "records folder" in server.stderr() and "missing" in server.stderr()
     finally:
         server.stop()
+
+
+def children_of(pid: int) -> list[int]:
+    """Processes whose parent is `pid` (from /proc)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] if Path(f"/proc/{pid}").exists() else "X"
+    return state not in ("Z", "X")
+
+
+@pytest.mark.slow
+def test_killing_the_worker_that_builds_the_index_hangs_nothing(tmp_path):
+    """kill -9 of the worker holding the refresh lock during a cold build (with its parsing pool):
+    the pool dies with it, the lock is free again, and the next worker builds the index."""
+    records = tmp_path / "records"
+    write_records(records, 6000)
+    instance = tmp_path / "instance"
+    instance.mkdir()
+    port = free_port()
+    log_path = tmp_path / "gunicorn.log"
+    env = {**os.environ, "CATALOG_RECORDS_DIR": str(records), "CATALOG_INSTANCE_DIR": str(instance),
+           "CATALOG_REFRESH_INTERVAL": "0.5"}
+    with log_path.open("wb") as log_file:
+        server = subprocess.Popen([sys.executable, "-m", "gunicorn", "--workers", "2", "--bind", f"127.0.0.1:{port}",
+                                   "--timeout", "120", "wsgi:app"], cwd=PROJECT, env=env,
+                                  stdout=subprocess.DEVNULL, stderr=log_file)
+        try:
+            lock = instance / "refresh.lock"
+            holder = wait_for(lambda: lock.exists() and lock.read_text().strip().isdigit()
+                              and int(lock.read_text().strip()), 60)
+            pool = wait_for(lambda: children_of(holder), 30)
+            os.kill(holder, signal.SIGKILL)
+            wait_for(lambda: not any(alive(pid) for pid in pool), 15)  # the parsing pool died with it
+            health = wait_for(lambda: _health(port), 180)
+            assert health["records"] > 5000 and health["status"] == "ok"
+        finally:
+            server.terminate()
+            server.wait(20)
+
+
+def _health(port: int) -> dict | None:
+    try:
+        data = requests.get(f"http://127.0.0.1:{port}/api/health", timeout=5).json()
+    except requests.RequestException:
+        return None
+    return data if data["records"] > 5000 else None
