@@ -14,6 +14,8 @@ import sqlite3
 from catalog.index.schema import LEDGER_COLUMNS
 
 DATESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+PENDING = "9999-12-31T23:59:59Z"
+"""The datestamp of a change inside a refresh transaction, replaced by the real one before COMMIT."""
 
 
 def datestamp(moment: dt.datetime) -> str:

@@ -10,6 +10,7 @@ import json
 import re
 import sqlite3
 
+from catalog.index import ledger
 from catalog.index import oai
 from catalog.index import search
 from catalog.index.projection import decompress_source
@@ -144,6 +145,16 @@ class Reading:
 
     def oai_count(self, window: oai.Window) -> int:
         return self.cache.get(("oai count", window), lambda: oai.count_items(self.db, window))
+
+    def oai_response_date(self) -> str:
+        """The responseDate for an OAI-PMH answer given now: never later than a refresh whose changes
+        are not yet visible, so `from=<responseDate>` on the next harvest cannot skip them."""
+        now = ledger.datestamp(self.clock())
+        try:
+            pending = (self.instance_dir / "refresh.pending").read_text().strip()
+        except OSError:
+            return now
+        return min(now, pending) if len(pending) == len(now) else now
 
     def oai_record(self, item: oai.Item) -> Record:
         return self.record_from(item.row["record_id"], item.row["content_hash"], item.row["source"])

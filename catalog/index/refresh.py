@@ -354,7 +354,7 @@ class Refreshing:
         else:
             parsed = (prepare_file(str(self.records_dir), name, stamp, today) for name, stamp in names)
 
-        now = ledger.datestamp(now_moment)
+        now = ledger.PENDING  # the real datestamp is given just before COMMIT (see `_stamp`)
         bulk = db.execute("SELECT 1 FROM records LIMIT 1").fetchone() is None
         if bulk:
             db.execute("PRAGMA synchronous=OFF")
@@ -395,16 +395,37 @@ class Refreshing:
             if only is None:
                 result.removed += self._reconcile_ledger(db, on_disk, now, result.fault is None, accept_deletions)
             db.execute("UPDATE generation SET value = value + 1 WHERE id = 1")
+            self._stamp(db)
             db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")
             raise
         finally:
+            self._pending_marker().unlink(missing_ok=True)
             if pool is not None:
                 pool.shutdown(cancel_futures=True)
             if bulk:
                 db.execute("PRAGMA synchronous=NORMAL")
         return result
+
+    def _pending_marker(self) -> Path:
+        return self.instance_dir / "refresh.pending"
+
+    def _stamp(self, db) -> None:
+        """Give this transaction's ledger changes their datestamp, as late as possible before COMMIT.
+
+        First the moment is written to `refresh.pending`: until the commit is visible, OAI-PMH answers
+        carry a responseDate no later than it, so a harvester that resumes `from` its last responseDate
+        cannot skip these changes. Datestamps never go backwards."""
+        moment = ledger.datestamp(self.clock())
+        marker = self._pending_marker()
+        temporary = marker.with_suffix(".tmp")
+        temporary.write_text(moment)
+        os.replace(temporary, marker)
+        latest = db.execute("SELECT MAX(datestamp) FROM ledger WHERE datestamp < ?", (ledger.PENDING,)).fetchone()[0]
+        stamp = max(ledger.datestamp(self.clock()), latest or "")
+        db.execute("UPDATE ledger SET datestamp = ? WHERE datestamp = ?", (stamp, ledger.PENDING))
+        db.execute("UPDATE ledger SET deleted_at = ? WHERE deleted_at = ?", (stamp, ledger.PENDING))
 
     def _upsert(self, db, entry: PreparedFile, now: str, known: dict | None) -> str:
         row = None if known is not None else db.execute(

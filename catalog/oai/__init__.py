@@ -17,12 +17,14 @@ from flask import Response
 from flask import request
 from lxml import etree
 
+from catalog.http import get_index
 from catalog.http import urls
 from catalog.oai.arguments import OAIError
 from catalog.oai.arguments import parse
 from catalog.oai.verbs import VERBS
 from catalog.oai.xml import add_error
 from catalog.oai.xml import envelope
+from catalog.oai.xml import oai
 from catalog.oai.xml import serialize
 
 blueprint = Blueprint("oai", __name__)
@@ -36,15 +38,17 @@ def init_app(app: Flask) -> None:
 @blueprint.route("/oai", methods=["GET", "POST"])
 def endpoint() -> Response:
     params = request.form if request.method == "POST" else request.args
+    response_date = get_index().oai_response_date()  # before anything is read: see oai_response_date
     try:
         oai_request = parse(params)
     except OAIError as error:
-        return _error_response(error, {})
+        return _error_response(error, {}, response_date)
     try:
         root = VERBS[oai_request.verb](oai_request)
     except OAIError as error:
         echo = {name: value for name, value in oai_request.echo.items() if name != error.argument}
-        return _error_response(error, echo)
+        return _error_response(error, echo, response_date)
+    root.find(oai("responseDate")).text = response_date
     return _xml(root)
 
 
@@ -52,9 +56,10 @@ def _xml(root: etree._Element) -> Response:
     return Response(serialize(root), mimetype="text/xml", content_type="text/xml; charset=utf-8")
 
 
-def _error_response(error: OAIError, echo: dict[str, str]) -> Response:
+def _error_response(error: OAIError, echo: dict[str, str], response_date: str) -> Response:
     if error.code in ("badVerb", "badArgument"):
         echo = {}
     root = envelope(urls().oai(), echo)
+    root.find(oai("responseDate")).text = response_date
     add_error(root, error.code, error.message)
     return _xml(root)
