@@ -7,19 +7,24 @@ none imports another's views; they meet in `catalog.http` (index, URL builder) a
 
 from __future__ import annotations
 
+import sqlite3
+import threading
 from pathlib import Path
 
 from flask import Flask
 from flask import Response
 from flask import request
 from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import ServiceUnavailable
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from catalog import config
 from catalog.http import error_response
 from catalog.index import open_index
+from catalog.index.refresh import is_corruption
 
 CORS_PREFIXES = ("/api/", "/iiif/", "/schemas/", "/oai")
+REBUILD_RETRY_SECONDS = 5
 
 PAGE_CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
             "frame-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'self'")
@@ -50,7 +55,19 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     @app.before_request
     def _keep_index_current() -> None:
+        if index.rebuilding() and request.path != "/api/health":
+            raise ServiceUnavailable("The index is being rebuilt from the record files; try again in a moment.",
+                                     retry_after=REBUILD_RETRY_SECONDS)
         index.keep_current()
+
+    @app.errorhandler(sqlite3.DatabaseError)
+    def _damaged_index(error: sqlite3.DatabaseError):
+        """A corrupted index answers 503 while it is rebuilt in the background; other errors stay 500s."""
+        if not is_corruption(error):
+            raise error
+        threading.Thread(target=index.heal, args=(error,), name="index-heal", daemon=True).start()
+        return error_response(ServiceUnavailable("The index is damaged and is being rebuilt from the record "
+                                                 "files; try again in a moment.", retry_after=REBUILD_RETRY_SECONDS))
 
     app.after_request(_headers)
 

@@ -76,5 +76,9 @@ def error_response(error):
     """The app's one HTTP error handler: the surface that owns the path formats the error."""
     for prefixes, handler in current_app.extensions.get("catalog.error_handlers", []):
         if request.path.startswith(prefixes):
-            return handler(error)
+            response = handler(error)
+            for name, value in error.get_headers():  # Retry-After, Allow...: the error's own headers
+                if name.lower() != "content-type":
+                    response.headers.setdefault(name, value)
+            return response
     return error

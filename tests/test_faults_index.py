@@ -270,3 +270,63 @@ def _health(port: int) -> dict | None:
     except requests.RequestException:
         return None
     return data if data["records"] > 5000 else None
+
+
+def damage(index_file: Path, header_too: bool = False) -> None:
+    """Overwrite the index file past its first pages (or from its first byte) with garbage."""
+    size = index_file.stat().st_size
+    with index_file.open("r+b") as handle:
+        start = 0 if header_too else min(8192, size // 2)
+        handle.seek(start)
+        handle.write(b"\xff" * max(4096, size - start))
+
+
+def test_a_corrupted_index_is_set_aside_and_rebuilt_keeping_every_datestamp(make_app, records_dir, clock, caplog):
+    app = make_app(records_dir, CATALOG_CLOCK=clock)
+    client = app.test_client()
+    index = app.extensions["catalog.index"]
+    index.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    before = headers(client)
+    damage(index.index_path)
+    clock.advance(60)
+    with caplog.at_level(logging.WARNING, logger="catalog.index"):
+        restarted = make_app(records_dir, CATALOG_CLOCK=clock).test_client()  # another worker, or a restart
+    assert sum("is corrupted" in r.getMessage() for r in caplog.records) == 1
+    assert list(index.instance_dir.glob("index.sqlite3.corrupt-*"))  # kept for the operator to inspect
+    for each in (restarted, client):  # the new process, and the old one on its next request
+        assert headers(each) == before
+        assert health(each)["status"] == "ok"
+        assert each.get(f"/records/{PUBLIC_IDS[0]}").status_code == 200
+
+
+def test_an_index_that_is_not_a_database_at_all_is_rebuilt_at_start(make_app, records_dir, clock):
+    app = make_app(records_dir, CATALOG_CLOCK=clock)
+    before = headers(app.test_client())
+    index_file = app.extensions["catalog.index"].index_path
+    for path in index_file.parent.glob("index.sqlite3-*"):
+        path.unlink()
+    index_file.write_bytes(b"this is not an SQLite database " * 200)
+    restarted = make_app(records_dir, CATALOG_CLOCK=clock).test_client()
+    assert headers(restarted) == before
+    assert health(restarted)["records"] == len(PUBLIC_IDS)
+
+
+@pytest.mark.slow
+def test_live_servers_heal_a_corrupted_index_without_a_500(records_dir, tmp_path):
+    instance = tmp_path / "instance-live"
+    server = LiveServer(records_dir, instance, workers=2)
+    try:
+        before = live_headers(server)
+        server.stop()
+        damage(instance / "index.sqlite3", header_too=True)
+        server = LiveServer(records_dir, instance, workers=2)
+        statuses = set()
+        for _ in range(30):
+            for path in ("/api/health", f"/records/{PUBLIC_IDS[0]}", "/oai?verb=Identify", "/search.json?q=moscow"):
+                statuses.add(requests.get(server.url + path, timeout=10).status_code)
+        assert statuses <= {200, 503}, statuses
+        wait_for(lambda: requests.get(server.url + "/api/health", timeout=5).json()["status"] == "ok")
+        assert live_headers(server) == before
+        assert server.stderr().count("is corrupted") == 1  # one worker healed it; the other found it healed
+    finally:
+        server.stop()

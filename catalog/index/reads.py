@@ -171,7 +171,11 @@ class Reading:
 
     def faults(self) -> list[dict]:
         """What keeps the index from following the folder right now (empty when all is well)."""
-        return [dict(row) for row in self.db.execute("SELECT kind, reason, since FROM faults ORDER BY kind")]
+        found = [dict(row) for row in self.db.execute("SELECT kind, reason, since FROM faults ORDER BY kind")]
+        if self.rebuilding():
+            found.append({"kind": "index rebuilding", "since": None,
+                          "reason": "the index was found corrupted and is being rebuilt from the record files"})
+        return found
 
     def last_change(self) -> str | None:
         """Latest datestamp in the ledger: a cheap validator for caches."""

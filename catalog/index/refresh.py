@@ -13,6 +13,7 @@ import json
 import logging
 import multiprocessing
 import os
+import sqlite3
 import stat
 import threading
 import time
@@ -39,6 +40,14 @@ PARALLEL_THRESHOLD = 2000
 MASS_DELETION_SHARE = 0.5
 """A full scan that finds more than this share of the indexed files gone records no deletion: an
 emptied mount or a half-restored folder is a fault, not an archivist's decision."""
+
+
+CORRUPTION = ("malformed", "not a database", "disk image", "file is encrypted", "database corrupt")
+
+
+def is_corruption(error: BaseException) -> bool:
+    """Whether an SQLite error says the index file itself is damaged (not busy, not a bad query)."""
+    return isinstance(error, sqlite3.DatabaseError) and any(word in str(error).lower() for word in CORRUPTION)
 
 
 class FolderFault(Exception):
@@ -92,7 +101,7 @@ class FileLock:
                     return False
                 waited = time.monotonic() - started
                 holder = self._holder()
-                if holder and not _alive(holder) and waited > 1.0:
+                if holder and not process_alive(holder) and waited > 1.0:
                     log.error("the refresh lock is held for process %d, which is dead; taking the lock over", holder)
                     self.path.unlink(missing_ok=True)
                     continue
@@ -104,7 +113,7 @@ class FileLock:
                                        f"(held by process {holder or 'unknown'})")
                 time.sleep(0.05)
                 continue
-            if os.fstat(handle.fileno()).st_ino != _inode(self.path):  # replaced while we waited
+            if os.fstat(handle.fileno()).st_ino != file_inode(self.path):  # replaced while we waited
                 handle.close()
                 continue
             handle.seek(0)
@@ -130,7 +139,7 @@ class FileLock:
             self.handle = None
 
 
-def _alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -140,7 +149,7 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def _inode(path: Path) -> int | None:
+def file_inode(path: Path) -> int | None:
     try:
         return path.stat().st_ino
     except FileNotFoundError:
@@ -283,7 +292,18 @@ class Refreshing:
         `unless_scanned_within`: skip when another process began a full scan that recently, so
         workers starting together scan the folder once, not once each. `accept_deletions`: record
         deletions even when most of the catalog vanished at once (the operator says it is meant).
+        A corrupted index found on the way is set aside and built again (`heal`).
         """
+        try:
+            return self._refresh(force, blocking, only, unless_scanned_within, accept_deletions)
+        except sqlite3.DatabaseError as error:
+            if not is_corruption(error):
+                raise
+            self.heal(error)
+            return RefreshResult(added=self.count(), fault=f"index rebuilt after corruption ({error})")
+
+    def _refresh(self, force: bool, blocking: bool, only: set[str] | None, unless_scanned_within: float,
+                 accept_deletions: bool) -> RefreshResult:
         with self._lock_file(blocking) as locked:
             if not locked:
                 return RefreshResult(skipped=True)

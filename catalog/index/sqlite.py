@@ -7,6 +7,7 @@ Deleting or rebuilding the index never touches the ledger; back it up (`catalog 
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import os
@@ -19,6 +20,9 @@ from catalog.cache import VersionedCache
 from catalog.index.projection import record_text_column
 from catalog.index.reads import Reading
 from catalog.index.refresh import Refreshing
+from catalog.index.refresh import file_inode
+from catalog.index.refresh import is_corruption
+from catalog.index.refresh import process_alive
 from catalog.index.schema import DERIVED_SCHEMA
 from catalog.index.schema import DERIVED_TABLES
 from catalog.index.schema import DERIVED_VIEWS
@@ -30,6 +34,9 @@ from catalog.index.schema import STATE_SCHEMA
 log = logging.getLogger("catalog.index")
 
 Clock = Callable[[], dt.datetime]
+
+REBUILDING = "index.rebuilding"
+"""Marker file (holding the healer's pid) while a corrupted index is being built anew."""
 
 
 def system_clock() -> dt.datetime:
@@ -55,23 +62,35 @@ class SQLiteIndex(Refreshing, Reading):
         self.cache = VersionedCache(self.generation, *([cache_size] if cache_size else []))
         self._local = threading.local()
         self._watcher_pid: int | None = None
-        self._migrate()
+        self._healing = threading.Lock()
+        try:
+            self._migrate()
+        except sqlite3.DatabaseError as error:
+            if not is_corruption(error):
+                raise
+            self.heal(error)
 
     @property
     def db(self) -> sqlite3.Connection:
+        """This thread's connection, opened anew when the index file was replaced (after a heal)."""
         conn = getattr(self._local, "conn", None)
-        if conn is None or getattr(self._local, "pid", None) != os.getpid():
-            conn = sqlite3.connect(self.index_path, timeout=30, isolation_level=None, check_same_thread=False)
-            conn.row_factory = sqlite3.Row
-            conn.create_function("record_text_column", 2, record_text_column, deterministic=True)
-            conn.execute("PRAGMA busy_timeout=30000")
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=NORMAL")
-            conn.execute("ATTACH DATABASE ? AS durable", (str(self.ledger_path),))
-            conn.execute("PRAGMA durable.journal_mode=WAL")
-            conn.execute("PRAGMA durable.synchronous=FULL")  # the ledger is what must survive a crash
-            self._local.conn = conn
-            self._local.pid = os.getpid()
+        if conn is not None and self._local.pid == os.getpid() and self._local.inode == file_inode(self.index_path):
+            return conn
+        if conn is not None:
+            with contextlib.suppress(sqlite3.Error):
+                conn.close()
+        conn = sqlite3.connect(self.index_path, timeout=30, isolation_level=None, check_same_thread=False)
+        conn.row_factory = sqlite3.Row
+        conn.create_function("record_text_column", 2, record_text_column, deterministic=True)
+        conn.execute("PRAGMA busy_timeout=30000")
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("ATTACH DATABASE ? AS durable", (str(self.ledger_path),))
+        conn.execute("PRAGMA durable.journal_mode=WAL")
+        conn.execute("PRAGMA durable.synchronous=FULL")  # the ledger is what must survive a crash
+        self._local.conn = conn
+        self._local.pid = os.getpid()
+        self._local.inode = file_inode(self.index_path)
         return conn
 
     def _migrate(self) -> None:
@@ -85,6 +104,57 @@ class SQLiteIndex(Refreshing, Reading):
                 self._drop_derived(db)
                 self._create_derived(db)
                 db.execute(f"PRAGMA user_version={INDEX_VERSION}")
+
+    # -- a corrupted index is set aside and built again ---------------------------------------
+    def rebuilding(self) -> bool:
+        """Whether some process is building the index anew after finding it corrupted."""
+        marker = self.instance_dir / REBUILDING
+        try:
+            holder = int(marker.read_text().strip() or 0)
+        except (OSError, ValueError):
+            return False
+        if holder and not process_alive(holder):
+            marker.unlink(missing_ok=True)  # a healer that died: the next failure starts another
+            return False
+        return True
+
+    def heal(self, error: BaseException) -> None:
+        """Set the corrupted index file aside and build a new one from `records/`. The ledger (its own
+        file) is untouched, so every datestamp and deletion survives. Logged once per heal."""
+        if not self._healing.acquire(blocking=False):
+            return
+        marker = self.instance_dir / REBUILDING
+        try:
+            with self._lock_file(blocking=True):
+                if file_inode(self.index_path) != getattr(self._local, "inode", None) and self._readable():
+                    return  # another process healed it while we waited
+                marker.write_text(str(os.getpid()))
+                stamp = self.clock().strftime("%Y%m%dT%H%M%S")
+                log.error("the index %s is corrupted (%s): set aside as %s.corrupt-%s and rebuilt from %s; "
+                          "the OAI-PMH ledger is kept", self.index_path, error, self.index_path.name, stamp,
+                          self.records_dir)
+                self._local.conn = None
+                for suffix in ("", "-wal", "-shm"):
+                    path = self.index_path.with_name(self.index_path.name + suffix)
+                    if path.exists():
+                        path.rename(path.with_name(f"{self.index_path.name}.corrupt-{stamp}{suffix}"))
+                db = self.db
+                db.executescript(DURABLE_SCHEMA)
+                db.executescript(STATE_SCHEMA)
+                self._create_derived(db)
+                db.execute(f"PRAGMA user_version={INDEX_VERSION}")
+                self._refresh_locked(force=True)
+            log.warning("the index is rebuilt: %d records served", self.count())
+        finally:
+            marker.unlink(missing_ok=True)
+            self._healing.release()
+
+    def _readable(self) -> bool:
+        try:
+            self.db.execute("SELECT COUNT(*) FROM records").fetchone()
+            return True
+        except sqlite3.DatabaseError:
+            return False
 
     @staticmethod
     def _move_ledger_out_of_the_index(db: sqlite3.Connection) -> None:
