@@ -330,3 +330,23 @@ def test_live_servers_heal_a_corrupted_index_without_a_500(records_dir, tmp_path
         assert server.stderr().count("is corrupted") == 1  # one worker healed it; the other found it healed
     finally:
         server.stop()
+
+
+def test_a_file_made_readable_again_is_read_again(make_app, records_dir, clock, monkeypatch):
+    """chmod fixes a file without changing its mtime or size; the next scan must notice."""
+    client = make_app(records_dir, CATALOG_CLOCK=clock).test_client()
+    target = records_dir / f"{PUBLIC_IDS[3]}.json"
+    real_read = Path.read_bytes
+
+    def unreadable(path):
+        if path == target:
+            raise PermissionError(13, "Permission denied")
+        return real_read(path)
+
+    target.write_text(target.read_text(encoding="utf-8") + "\n", encoding="utf-8")  # a change to read
+    monkeypatch.setattr(Path, "read_bytes", unreadable)  # as chmod 000 would (root reads through chmod)
+    clock.advance(5)
+    assert "cannot be read" in health(client)["problems"][0]["problems"][0]
+    monkeypatch.setattr(Path, "read_bytes", real_read)  # chmod 644: same mtime, same size
+    clock.advance(5)
+    assert health(client)["problems"] == []

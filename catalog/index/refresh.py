@@ -327,8 +327,11 @@ class Refreshing:
         cursor.row_factory = None  # plain tuples: 100,000 rows at start-up
         indexed = {path: ((mtime, size), rid) for path, mtime, size, rid in
                    cursor.execute("SELECT path, mtime_ns, size, id FROM records" + where, args)}
-        known_bad = {path: (mtime, size) for path, mtime, size in
-                     cursor.execute("SELECT path, mtime_ns, size FROM problems" + where, args)}
+        # a file that could not be read is tried again at every scan: permissions change the
+        # outcome without changing its mtime or size
+        known_bad = {path: (mtime, size) if readable else None for path, mtime, size, readable in
+                     cursor.execute("SELECT path, mtime_ns, size, messages NOT LIKE '%cannot be read (%' "
+                                    "FROM problems" + where, args)}
         return indexed, known_bad
 
     def _refresh_locked(self, force: bool, only: set[str] | None = None,
