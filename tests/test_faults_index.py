@@ -4,6 +4,7 @@ so in /api/health and its log, records no deletion, and every datestamp survives
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -350,3 +351,40 @@ def test_a_file_made_readable_again_is_read_again(make_app, records_dir, clock, 
     monkeypatch.setattr(Path, "read_bytes", real_read)  # chmod 644: same mtime, same size
     clock.advance(5)
     assert health(client)["problems"] == []
+
+
+@pytest.mark.slow
+def test_a_full_disk_under_the_index_is_reported_and_nothing_is_lost(records_dir, tmp_path):
+    instance = tmp_path / "instance-on-tmpfs"
+    instance.mkdir()
+    if os.geteuid() != 0 or subprocess.run(["mount", "-t", "tmpfs", "-o", "size=96m", "tmpfs", str(instance)],
+                                           check=False, capture_output=True).returncode != 0:
+        pytest.skip("mounting a tmpfs needs root")
+    server = None
+    try:
+        server = LiveServer(records_dir, instance, workers=2)
+        before = live_headers(server)
+        filler = instance / "filler"
+        with filler.open("wb") as handle, contextlib.suppress(OSError):  # fill it to the last block
+            while True:
+                handle.write(b"\0" * 2**20)
+        edited = records_dir / f"{PUBLIC_IDS[0]}.json"
+        record = json.loads(edited.read_text(encoding="utf-8"))
+        record["title"] = "Edited while the disk was full " + "x" * 20_000
+        edited.write_text(json.dumps(record), encoding="utf-8")
+        degraded = wait_for(lambda: (h := requests.get(server.url + "/api/health", timeout=5).json())["status"]
+                            == "degraded" and h)
+        assert any(fault["kind"] in ("disk", "index write") for fault in degraded["faults"])
+        for path in (f"/records/{PUBLIC_IDS[0]}", "/oai?verb=ListIdentifiers&metadataPrefix=oai_dc", "/api/records"):
+            assert requests.get(server.url + path, timeout=10).status_code == 200  # the last good index
+        filler.unlink()
+        wait_for(lambda: requests.get(f"{server.url}/api/records/{PUBLIC_IDS[0]}", timeout=5).json()["title"]
+                 .startswith("Edited while"), 30)
+        after = live_headers(server)
+        assert {k: v for k, v in after.items() if PUBLIC_IDS[0] not in k} == \
+            {k: v for k, v in before.items() if PUBLIC_IDS[0] not in k}
+    finally:
+        if server is not None:
+            server.stop()
+        if subprocess.run(["umount", str(instance)], check=False, capture_output=True).returncode != 0:
+            subprocess.run(["umount", "-l", str(instance)], check=False, capture_output=True)

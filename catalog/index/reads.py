@@ -7,6 +7,7 @@ lists them as the protocol a second backend (a server database) implements.
 from __future__ import annotations
 
 import json
+import os
 import re
 import sqlite3
 
@@ -19,6 +20,16 @@ from catalog.model import Record
 from catalog.model import slugify
 
 VALID_ID = re.compile(RECORD_ID_PATTERN)
+LOW_DISK_BYTES = 64 * 2**20
+"""Below this much free space in the instance folder, /api/health says the index may not be writable."""
+
+
+def _free_bytes(folder) -> int | None:
+    try:
+        stats = os.statvfs(folder)
+    except OSError:
+        return None
+    return stats.f_bavail * stats.f_frsize
 
 
 def _valid_id(record_id: object) -> bool:
@@ -172,6 +183,12 @@ class Reading:
     def faults(self) -> list[dict]:
         """What keeps the index from following the folder right now (empty when all is well)."""
         found = [dict(row) for row in self.db.execute("SELECT kind, reason, since FROM faults ORDER BY kind")]
+        free = _free_bytes(self.instance_dir)
+        if free is not None and free < LOW_DISK_BYTES:
+            found.append({"kind": "disk", "since": None,
+                          "reason": f"the instance folder has {free // 2**20} MiB free: the index cannot take changes"})
+        if self.write_failure:
+            found.append({"kind": "index write", "since": None, "reason": self.write_failure})
         if self.rebuilding():
             found.append({"kind": "index rebuilding", "since": None,
                           "reason": "the index was found corrupted and is being rebuilt from the record files"})

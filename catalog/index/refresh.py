@@ -248,9 +248,17 @@ class Refreshing:
                     if pending is None:
                         next_full = time.monotonic() + FULL_SCAN_INTERVAL
                     pending = set()
-            except Exception:  # a failed refresh must not stop later ones
-                log.exception("refreshing the index failed")
+            except Exception as error:  # a failed refresh must not stop later ones
+                if isinstance(error, sqlite3.OperationalError | OSError) and self.write_failure != str(error):
+                    self.write_failure = str(error)  # a full disk, a read-only mount: /api/health says so
+                    log.error("the index cannot be written (%s); serving the last good index", error)
+                elif not isinstance(error, sqlite3.OperationalError | OSError):
+                    log.exception("refreshing the index failed")
                 time.sleep(self.refresh_interval)
+            else:
+                if self.write_failure and not result.skipped:
+                    log.warning("the index can be written again")
+                    self.write_failure = None
 
     def rebuild(self, accept_deletions: bool = False) -> RefreshResult:
         """Recreate the derived tables from the files. The ledger is not touched, and a file that is

@@ -369,9 +369,19 @@ class SearchTerms:
         return total
 
     def first(self, column: str, text: str) -> re.Match | None:
-        """The first match in the column's text (read up to it, by a regular expression in C)."""
+        """The first match in the column's text (when longer than two windows; else None).
+
+        The text is read up to the match: in an ASCII text, bytes.find skips to where a search word
+        first begins (no match can start before), and the regular expression goes on from there."""
         pattern = self._patterns.get(column)
-        return pattern.search(text) if pattern is not None and len(text) > 2 * SNIPPET_WINDOW else None
+        if pattern is None or len(text) <= 2 * SNIPPET_WINDOW:
+            return None
+        needles = self._needles[column]
+        if needles and text.isascii():
+            words = _ascii_words(text)  # position p in it is position p - 1 in the text
+            starts = [at for at in (words.find(needle) for needle in needles) if at >= 0]
+            return pattern.search(text, min(starts)) if starts else None
+        return pattern.search(text)
 
 
 def _ascii_words(text: str) -> bytes:
