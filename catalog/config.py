@@ -27,6 +27,9 @@ SETTINGS: dict[str, tuple[object, str]] = {
     "OAI_REPOSITORY_IDENTIFIER": ("catalog.example.org", "Domain-form namespace of OAI identifiers."),
     "OAI_REPOSITORY_NAME": ("Archival Catalog", "repositoryName in OAI-PMH Identify."),
     "OAI_PAGE_SIZE": (100, "Records or headers per OAI-PMH list response."),
+    "OAI_TOKEN_SECRET": ("", ("Key that signs OAI-PMH resumption tokens, so only tokens this server issued are "
+                              "resumed; give every host serving one repository the same. Empty: a random key "
+                              "made once in the instance folder (`oai-token.key`).")),
     "VIEWER_DIR": (str(PROJECT_ROOT / "node_modules" / "mirador" / "dist"), "Where mirador.min.js is installed."),
 }
 

@@ -67,6 +67,12 @@ def json_error(status: int, message: str) -> Response:
     return json_response({"error": {"status": status, "message": message}}, status)
 
 
+def json_http_error(error) -> Response:
+    """An HTTP error as the JSON body machine clients read (its headers, such as Allow and
+    Retry-After, are added by `error_response`)."""
+    return json_error(error.code or 500, error.description or error.name)
+
+
 def handle_errors(app, prefixes: tuple[str, ...], handler) -> None:
     """A surface answers HTTP errors for the paths under its prefixes (first registered wins)."""
     app.extensions.setdefault("catalog.error_handlers", []).append((prefixes, handler))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask
 
 from catalog.http import handle_errors
-from catalog.http import json_error
+from catalog.http import json_http_error
 
 
 def init_app(app: Flask) -> None:
@@ -15,6 +15,6 @@ def init_app(app: Flask) -> None:
 
     app.register_blueprint(iiif.blueprint)
     app.register_blueprint(viewer.blueprint)
-    handle_errors(app, ("/iiif/",), lambda error: json_error(error.code or 500, error.description or error.name))
+    handle_errors(app, ("/iiif/",), json_http_error)
     app.extensions["catalog.capabilities"]["iiif"] = True
     app.extensions["catalog.capabilities"]["viewer"] = viewer.viewer_installed(app)

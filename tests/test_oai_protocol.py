@@ -14,8 +14,11 @@ from lxml import etree
 
 from bench.generate import synthetic_record
 from catalog import create_app
+from catalog.model import slugify
+from catalog.oai.tokens import MAC_CHARS
 from catalog.oai.tokens import Token
 from catalog.oai.tokens import encode
+from catalog.oai.tokens import key_for
 from tests.conftest import app_config
 from tests.conftest import left_unchanged
 from tests.conftest import write_record
@@ -249,7 +252,8 @@ def test_tokens_are_url_safe_base64_of_compact_json(oai):
     token = oai(verb="ListIdentifiers", metadataPrefix="oai_dc").findtext(".//o:resumptionToken", namespaces=NS)
     assert set(token) <= set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
     import base64
-    data = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+    payload = token[:-MAC_CHARS]  # then the signature
+    data = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
     assert data["c"] == 5 and data["n"] == 12 and data["v"] == "ListIdentifiers"
 
 
@@ -292,7 +296,13 @@ def test_removed_and_restricted_records_stay_listed_as_deleted(build, folder, sy
     records = [header.getparent() for header in harvest(oai, verb="ListRecords")[0]]
     assert all((r.find("o:metadata", NS) is None) == (r.find("o:header", NS).get("status") == "deleted")
                for r in records)
-    assert not set(deleted) & set(identifiers_of(harvest(oai, set="collection")[0]))
+    in_parent = {h.findtext("o:identifier", namespaces=NS): h.get("status") for h in harvest(oai, set="collection")[0]}
+    assert all(in_parent[identifier] == "deleted" for identifier in deleted)  # the parent set holds every item
+    for identifier, header in before.items():  # and each leaf set lists what left it as deleted
+        if identifier in deleted:
+            leaf = next(s.text for s in header.findall("o:setSpec", NS) if s.text.startswith("collection:"))
+            listed = {h.findtext("o:identifier", namespaces=NS): h.get("status") for h in harvest(oai, set=leaf)[0]}
+            assert listed[identifier] == "deleted", (identifier, leaf)
     body = b"".join(etree.tostring(r) for r in records)
     assert restricted["title"].encode() not in body
 
@@ -387,13 +397,19 @@ def test_bad_argument(oai, query):
 
 def test_bad_resumption_tokens(oai):
     real = oai(verb="ListIdentifiers", metadataPrefix="oai_dc").findtext(".//o:resumptionToken", namespaces=NS)
+    key = key_for(oai.client.application.config)  # signed with the server's key: the content is still checked
     forged = [
         "garbage", "%%%", "a" * 3000, real[:-2], real + "A", real[:10] + "!" + real[11:],
-        encode(Token("ListIdentifiers", "oai_dc", None, None, None, "2024-01-01T00:00:00Z", "../etc", 5, 12)),
-        encode(Token("ListIdentifiers", "marc21", None, None, None, "2024-01-01T00:00:00Z", "syn-000001", 5, 12)),
-        encode(Token("ListIdentifiers", "oai_dc", None, None, None, "2024-13-01T00:00:00Z", "syn-000001", 5, 12)),
-        encode(Token("ListIdentifiers", "oai_dc", None, None, None, "2024-01-01T00:00:00Z", "syn-000001", 0, 12)),
-        encode(Token("Identify", "oai_dc", None, None, None, "2024-01-01T00:00:00Z", "syn-000001", 5, 12)),
+        encode(Token("ListIdentifiers", "oai_dc", None, None, None, "2024-01-01T00:00:00Z", "../etc", 5, 12), key),
+        encode(Token("ListIdentifiers", "marc21", None, None, None, "2024-01-01T00:00:00Z", "syn-000001", 5, 12),
+               key),
+        encode(Token("ListIdentifiers", "oai_dc", None, None, None, "2024-13-01T00:00:00Z", "syn-000001", 5, 12),
+               key),
+        encode(Token("ListIdentifiers", "oai_dc", None, None, None, "2024-01-01T00:00:00Z", "syn-000001", 0, 12),
+               key),
+        encode(Token("Identify", "oai_dc", None, None, None, "2024-01-01T00:00:00Z", "syn-000001", 5, 12), key),
+        encode(Token("ListIdentifiers", "oai_dc", None, None, None, "2024-01-01T00:00:00Z", "syn-000001", 5, 12),
+               b"not the server's key"),
     ]
     for token in forged:
         root = oai(verb="ListIdentifiers", resumptionToken=token)
@@ -444,15 +460,69 @@ def test_an_empty_repository_has_no_set_hierarchy_and_no_records(make_app, tmp_p
     assert oai(verb="Identify").find("o:Identify", NS) is not None
 
 
-def test_hostile_record_text_is_escaped_and_cleaned(build, folder, synthetic):
+def test_hostile_record_text_is_escaped(build, folder, synthetic):
+    """Markup and CDATA ends in a record are text in the XML (characters XML cannot carry at all are
+    refused by validation: tests/test_faults_input.py)."""
     record = synthetic(20)
     record["access"] = {"status": "open"}
-    record["title"] = "Bad \u0001title\u000b <script>alert('x')</script> ]]> &amp; \ufffe end"
+    record["title"] = "Bad title <script>alert('x')</script> ]]> &amp; end"
     record["description"]["summary"] = "</dc:description><dc:evil>1</dc:evil>"
     write_record(folder, record)
     oai = OAI(build().test_client())
     root = oai(verb="GetRecord", metadataPrefix="oai_dc", identifier=oai_id("syn-000020"))
     dc = root.find(".//oai_dc:dc", NS)
-    assert dc.findtext("dc:title", namespaces=NS) == "Bad title <script>alert('x')</script> ]]> &amp;  end"
+    assert dc.findtext("dc:title", namespaces=NS) == "Bad title <script>alert('x')</script> ]]> &amp; end"
     assert dc.findtext("dc:description", namespaces=NS) == "</dc:description><dc:evil>1</dc:evil>"
     assert dc.find("dc:evil", NS) is None
+
+
+# -- records that leave a set -----------------------------------------------------------------------
+
+def collection_set(record: dict) -> str:
+    return f"collection:{slugify(record['provenance']['collection']['name'])}"
+
+
+def statuses(oai: OAI, **params: str) -> dict[str, str | None]:
+    return {h.findtext("o:identifier", namespaces=NS): h.get("status") for h in harvest(oai, **params)[0]}
+
+
+def test_a_record_moved_to_another_collection_is_deleted_from_the_old_set_and_back_when_it_returns(
+        build, folder, synthetic, clock):
+    oai = OAI(build().test_client())
+    record = synthetic(4)
+    record["access"] = {"status": "open"}
+    old_set = collection_set(record)
+    assert statuses(oai, set=old_set)[oai_id("syn-000004")] is None
+    clock.advance()
+    moved = {**record, "provenance": {**record["provenance"],
+                                      "collection": {"name": "A Collection Nobody Else Is In"}}}
+    write_record(folder, moved)
+    assert statuses(oai, set=old_set)[oai_id("syn-000004")] == "deleted"  # the old set's harvester learns it
+    assert statuses(oai, set=collection_set(moved))[oai_id("syn-000004")] is None
+    assert statuses(oai)[oai_id("syn-000004")] is None  # in the repository as a whole it is live
+    clock.advance()
+    write_record(folder, record)  # moved back
+    assert statuses(oai, set=old_set)[oai_id("syn-000004")] is None
+
+
+def test_a_set_that_shrinks_during_a_paged_harvest_finishes_it(build, folder, clock):
+    oai = OAI(build().test_client())
+    leaf = "decade:1940s"  # ten of the twelve records: two pages of five
+    members = [i for i, status in statuses(oai, set=leaf).items() if status is None]
+    assert len(members) > 5
+    first = oai(verb="ListIdentifiers", metadataPrefix="oai_dc", set=leaf)
+    token = first.find("o:ListIdentifiers/o:resumptionToken", NS)
+    clock.advance()
+    gone = [path for path in sorted(folder.glob("syn-*.json")) if oai_id(path.stem) in members][-4:]
+    for path in gone:  # members leave the set while the harvest is paged
+        path.unlink()
+    headers = list(first.findall(".//o:header", NS))
+    root = oai(verb="ListIdentifiers", resumptionToken=token.text) if token is not None and token.text else None
+    while root is not None:
+        assert error_code(root) is None  # not noRecordsMatch: what left is listed, as deleted
+        headers += root.findall(".//o:header", NS)
+        following = root.find("o:ListIdentifiers/o:resumptionToken", NS)
+        root = oai(verb="ListIdentifiers", resumptionToken=following.text) if following is not None \
+            and following.text else None
+    listed = {h.findtext("o:identifier", namespaces=NS): h.get("status") for h in headers}
+    assert all(listed[oai_id(path.stem)] == "deleted" for path in gone)

@@ -38,6 +38,7 @@ def db(tmp_path, synthetic):
     db = store.db
     for rowid, in db.execute("SELECT rowid FROM ledger").fetchall():
         db.execute("UPDATE ledger SET datestamp = ? WHERE rowid = ?", (STAMPS[rowid * 7 % len(STAMPS)], rowid))
+    db.execute("UPDATE set_departures SET left_at = (SELECT datestamp FROM ledger WHERE ledger.id = set_departures.id)")
     return db
 
 
@@ -47,6 +48,9 @@ def truth(db) -> list[tuple[str, str, bool, set[str]]]:
     for row in db.execute("SELECT * FROM ledger WHERE ever_public = 1"):
         live = row["public"] == 1 and row["deleted_at"] is None
         specs = set()
+        if not live:  # the sets it left: their harvests list it as deleted
+            specs = {f"{facet}:{slugify(value)}" for facet, value in db.execute(
+                "SELECT facet, value FROM set_departures WHERE id = ?", (row["id"],))}
         if live:
             record = json.loads(decompress_source(db.execute("SELECT source FROM records WHERE id = ?", (row["id"],)).fetchone()[0]))
             specs = {f"collection:{slugify(record['provenance']['collection']['name'])}",
@@ -58,12 +62,12 @@ def truth(db) -> list[tuple[str, str, bool, set[str]]]:
 
 def expected(items, start, end, spec) -> list[str]:
     def wanted(item):
-        stamp, _id, live, specs = item
+        stamp, _id, _live, specs = item
         if (start and stamp < start) or (end and stamp > end):
             return False
-        if spec is None:
+        if spec is None or spec in oai_query.PARENT_SETS:  # a parent set holds every item, deleted ones too
             return True
-        return live and (spec in oai_query.PARENT_SETS or spec in specs)
+        return spec in specs  # a live member, or a record that left the set
     return [item[1] for item in items if wanted(item)]
 
 

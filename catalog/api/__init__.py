@@ -6,13 +6,13 @@ from flask import Blueprint
 from flask import Flask
 from flask import Response
 from flask import current_app
-from werkzeug.exceptions import HTTPException
 
 from catalog.api.openapi import openapi_document
 from catalog.http import capability
 from catalog.http import get_index
 from catalog.http import handle_errors
 from catalog.http import json_error
+from catalog.http import json_http_error
 from catalog.http import json_response
 from catalog.http import page_args
 from catalog.http import urls
@@ -23,12 +23,8 @@ blueprint = Blueprint("api", __name__)
 
 def init_app(app: Flask) -> None:
     app.register_blueprint(blueprint)
-    handle_errors(app, ("/api/", "/schemas/"), _json_errors)
+    handle_errors(app, ("/api/", "/schemas/"), json_http_error)
     app.extensions["catalog.capabilities"]["api"] = True
-
-
-def _json_errors(error: HTTPException) -> Response:
-    return json_error(error.code or 500, error.description or error.name)
 
 
 @blueprint.get("/api/records")

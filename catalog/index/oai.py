@@ -6,8 +6,10 @@ public), *deleted* when it was once public but is now removed or restricted, and
 when it was never public. Lists walk the `ledger_datestamp` index on (datestamp, id) from the
 last item sent, so a deep page costs what the first does.
 
-Sets come from `facets` (collection, type, decade) of live records. Deleted items carry no sets
-(their record row, if any, is no longer public) and so are left out of set-restricted lists.
+Sets come from `facets` (collection, type, decade) of live records. A record that leaves a set
+(removed, restricted, or moved to another collection) is listed in that set's harvests as deleted,
+with the time it left (`set_departures`, kept in the ledger's file); the parent sets
+("collection", "type", "decade") hold every item, deleted ones included.
 """
 
 from __future__ import annotations
@@ -187,13 +189,10 @@ def _select(db: sqlite3.Connection, window: Window, head: str, tail: str, page_s
     """SQL and arguments listing `window`: `head` is the SELECT list, `tail` what follows WHERE."""
     where, args = _range(window)
     set_filter = window.set_filter
-    if set_filter is None:
+    if set_filter is None or set_filter.facet is None:  # no set, or a parent set: every item
         sql = (f"SELECT {head} FROM ledger l LEFT JOIN public_records r ON r.id = l.id "
                f"WHERE l.ever_public = 1{where}{tail}")
         return sql, args
-    if set_filter.facet is None:
-        sql = f"SELECT {head} FROM ledger l CROSS JOIN public_records r ON r.id = l.id WHERE {LIVE}"
-        return sql + where + tail, args
     marks = ", ".join("?" for _ in set_filter.values)
     if _set_size_below(db, set_filter, _small_set_limit(db, page_size)):
         sql = (f"SELECT {head} FROM facets f CROSS JOIN public_records r ON r.rowid = f.record_rowid "
@@ -214,9 +213,35 @@ def list_query(db: sqlite3.Connection, window: Window, limit: int, with_source: 
 
 
 def list_items(db: sqlite3.Connection, window: Window, limit: int, with_source: bool) -> list[Item]:
-    """Up to `limit` items of `window` in (datestamp, id) order, with their sets."""
+    """Up to `limit` items of `window` in (datestamp, id) order, with their sets; in a leaf set, the
+    records that left it are merged in as deleted items."""
     rows = db.execute(*list_query(db, window, limit, with_source)).fetchall()
-    return attach_sets(db, [_item(row, bool(row["live"])) for row in rows])
+    items = [_item(row, bool(row["live"])) for row in rows]
+    if window.set_filter is not None and window.set_filter.facet is not None:
+        items = sorted(items + _departures(db, window, limit), key=lambda item: (item.datestamp, item.id))[:limit]
+    return attach_sets(db, items)
+
+
+def _departure_range(window: Window, use_position: bool = True) -> tuple[str, list]:
+    where, args = _range(window, use_position)
+    return where.replace("l.datestamp", "h.left_at").replace("l.id", "h.id"), args
+
+
+def _departures(db: sqlite3.Connection, window: Window, limit: int) -> list[Item]:
+    """Records that left the window's set, as deleted items dated when they left."""
+    where, args = _departure_range(window)
+    marks = ", ".join("?" for _ in window.set_filter.values)
+    rows = db.execute(f"SELECT h.id, MAX(h.left_at) AS left_at FROM set_departures h WHERE h.facet = ? "
+                      f"AND h.value IN ({marks}){where} GROUP BY h.id ORDER BY left_at, h.id LIMIT ?",
+                      [window.set_filter.facet, *window.set_filter.values, *args, limit]).fetchall()
+    return [Item(row["id"], row["left_at"], None) for row in rows]
+
+
+def _count_departures(db: sqlite3.Connection, window: Window) -> int:
+    where, args = _departure_range(window, use_position=False)
+    marks = ", ".join("?" for _ in window.set_filter.values)
+    return db.execute(f"SELECT COUNT(DISTINCT h.id) FROM set_departures h WHERE h.facet = ? AND h.value IN ({marks})"
+                      f"{where}", [window.set_filter.facet, *window.set_filter.values, *args]).fetchone()[0]
 
 
 def count_items(db: sqlite3.Connection, window: Window) -> int:
@@ -228,10 +253,13 @@ def count_items(db: sqlite3.Connection, window: Window) -> int:
     """
     where, args = _range(window, use_position=False)
     set_filter = window.set_filter
-    if set_filter is None:
+    if set_filter is None or set_filter.facet is None:
         return db.execute(f"SELECT COUNT(*) FROM ledger l WHERE l.ever_public = 1{where}", args).fetchone()[0]
-    if set_filter.facet is None:
-        return db.execute(f"SELECT COUNT(*) FROM ledger l WHERE {LIVE}{where}", args).fetchone()[0]
+    return _count_live_members(db, window, where, args) + _count_departures(db, window)
+
+
+def _count_live_members(db: sqlite3.Connection, window: Window, where: str, args: list) -> int:
+    set_filter = window.set_filter
     marks = ", ".join("?" for _ in set_filter.values)
     members = (set_filter.facet, *set_filter.values)
     in_set = db.execute(f"SELECT COUNT(*) FROM facets WHERE facet = ? AND value IN ({marks})", members).fetchone()[0]

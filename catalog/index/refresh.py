@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from catalog.index import ledger
+from catalog.index.oai import SET_FACETS
 from catalog.index.projection import PreparedFile
 from catalog.index.projection import decompress_source
 from catalog.index.projection import prepare_bytes
@@ -175,6 +176,23 @@ def parsing_pool() -> ProcessPoolExecutor:
     listening socket, and die with the process that started them."""
     return ProcessPoolExecutor(os.cpu_count(), mp_context=multiprocessing.get_context("spawn"),
                                initializer=_die_with_parent, initargs=(os.getpid(),))
+
+
+def set_memberships(db, rowid: int) -> set[tuple[str, str]]:
+    """(facet, value) of the OAI-PMH sets an indexed record is in."""
+    return {(facet, value) for facet, value in db.execute(
+        "SELECT facet, value FROM facets WHERE record_rowid = ?", (rowid,)) if facet in SET_FACETS}
+
+
+def record_set_moves(db, record_id: str, before: set, after: set, now: str, rejoin_check: bool) -> None:
+    """Remember the sets a public record left (harvests of them list it as deleted) and forget the
+    departures from sets it is in again."""
+    for facet, value in before - after:
+        db.execute("INSERT OR REPLACE INTO set_departures(id, facet, value, left_at) VALUES (?,?,?,?)",
+                   (record_id, facet, value, now))
+    if rejoin_check:
+        for facet, value in after:
+            db.execute("DELETE FROM set_departures WHERE id = ? AND facet = ? AND value = ?", (record_id, facet, value))
 
 
 def readable_folder(folder: Path) -> None:
@@ -386,6 +404,7 @@ class Refreshing:
             parsed = (prepare_file(str(self.records_dir), name, stamp, today) for name, stamp in names)
 
         now = ledger.PENDING  # the real datestamp is given just before COMMIT (see `_stamp`)
+        self._departed = db.execute("SELECT 1 FROM set_departures LIMIT 1").fetchone() is not None
         bulk = db.execute("SELECT 1 FROM records LIMIT 1").fetchone() is None
         if bulk:
             db.execute("PRAGMA synchronous=OFF")
@@ -457,11 +476,16 @@ class Refreshing:
         stamp = max(ledger.datestamp(self.clock()), latest or "")
         db.execute("UPDATE ledger SET datestamp = ? WHERE datestamp = ?", (stamp, ledger.PENDING))
         db.execute("UPDATE ledger SET deleted_at = ? WHERE deleted_at = ?", (stamp, ledger.PENDING))
+        db.execute("UPDATE set_departures SET left_at = ? WHERE left_at = ?", (stamp, ledger.PENDING))
 
     def _upsert(self, db, entry: PreparedFile, now: str, known: dict | None) -> str:
         row = None if known is not None else db.execute(
-            "SELECT rowid, content_hash FROM records WHERE id = ?", (entry.record_id,)).fetchone()
+            "SELECT rowid, content_hash, public FROM records WHERE id = ?", (entry.record_id,)).fetchone()
         public = entry.columns["public"]
+        if row is None or row["content_hash"] != entry.digest:
+            before = set_memberships(db, row["rowid"]) if row is not None and row["public"] else set()
+            after = {pair for pair in entry.facets if pair[0] in SET_FACETS} if public else set()
+            record_set_moves(db, entry.record_id, before, after, now, known is None or bool(self._departed))
         if row is not None and row["content_hash"] == entry.digest:
             db.execute("UPDATE records SET path = ?, mtime_ns = ?, size = ?, source = ? WHERE rowid = ?",
                        (entry.name, entry.stamp[0], entry.stamp[1], entry.source, row["rowid"]))
@@ -486,8 +510,10 @@ class Refreshing:
         return "changed" if row is not None else "added"
 
     def _remove(self, db, record_id: str, now: str) -> None:
-        row = db.execute("SELECT rowid FROM records WHERE id = ?", (record_id,)).fetchone()
+        row = db.execute("SELECT rowid, public FROM records WHERE id = ?", (record_id,)).fetchone()
         if row is not None:
+            if row["public"]:
+                record_set_moves(db, record_id, set_memberships(db, row["rowid"]), set(), now, True)
             self._delete_derived(db, row["rowid"])
         ledger.record_deleted(db, record_id, now)
 
@@ -552,9 +578,10 @@ class Refreshing:
 
     @staticmethod
     def _release_due(db, today: str, now: str) -> int:
-        due = db.execute("SELECT id FROM withheld_records WHERE release_date IS NOT NULL "
+        due = db.execute("SELECT rowid, id FROM withheld_records WHERE release_date IS NOT NULL "
                          "AND release_date <= ?", (today,)).fetchall()
         for row in due:
+            record_set_moves(db, row["id"], set(), set_memberships(db, row["rowid"]), now, True)
             db.execute("UPDATE records SET public = 1 WHERE id = ?", (row["id"],))
             ledger.record_released(db, row["id"], now)
         return len(due)

@@ -9,7 +9,9 @@ Derived from `records/` and dropped whenever `INDEX_VERSION` changes:
 
 Durable, in a file of their own (`ledger.sqlite3`, attached as `durable`), never dropped:
 - `ledger`: per id, the content hash and the OAI-PMH datestamp, and the deletion time;
-- `generation`: a counter every refresh that changes what is served moves; caches key on it.
+- `generation`: a counter every refresh that changes what is served moves; caches key on it;
+- `set_departures`: when a record left an OAI-PMH set (removed, restricted, moved to another
+  collection), so a harvester of that set learns it is gone from it.
 
 Beside the derived tables, rebuilt with them: `problems` (bad files), `scans` (when the last full
 scan began), `faults` (what keeps the index from following the folder: a vanished folder...).
@@ -99,6 +101,15 @@ CREATE TABLE IF NOT EXISTS durable.generation (
     value INTEGER NOT NULL
 );
 INSERT OR IGNORE INTO durable.generation(id, value) VALUES (1, 0);
+CREATE TABLE IF NOT EXISTS durable.set_departures (
+    id TEXT NOT NULL,
+    facet TEXT NOT NULL,
+    value TEXT NOT NULL,
+    left_at TEXT NOT NULL,
+    PRIMARY KEY (id, facet, value)
+);
+CREATE INDEX IF NOT EXISTS durable.set_departures_walk ON set_departures(facet, value, left_at, id);
+CREATE INDEX IF NOT EXISTS durable.set_departures_stamp ON set_departures(left_at);
 """
 
 STATE_SCHEMA = """

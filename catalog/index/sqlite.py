@@ -63,6 +63,7 @@ class SQLiteIndex(Refreshing, Reading):
         self._local = threading.local()
         self._watcher_pid: int | None = None
         self._healing = threading.Lock()
+        self._departed = True  # whether set departures exist (a cold build skips forgetting them if not)
         self.write_failure: str | None = None
         """Why the last refresh in this process could not write the index (a full disk), if it failed."""
         try:

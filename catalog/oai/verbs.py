@@ -1,7 +1,7 @@
 """The six OAI-PMH verbs over the index's ledger; each takes checked arguments and returns the XML.
 
 Datestamps come from the ledger and move only when a record's content, visibility or existence
-changes. Deleted records are kept (`persistent`). Lists are paged with stateless resumption tokens.
+changes. Deleted records are kept (`persistent`). Lists are paged with stateless, signed resumption tokens.
 """
 
 from __future__ import annotations
@@ -126,11 +126,16 @@ def get_record(req: OAIRequest) -> etree._Element:
     return root
 
 
+def _token_key() -> bytes:
+    """Tokens are signed, so that only those this server issued are resumed (see `tokens.key_for`)."""
+    return tokens.key_for(current_app.config)
+
+
 def _list_start(req: OAIRequest) -> tokens.Token:
     """The token a list request stands for: decoded, or made up for the first page."""
     if "resumptionToken" in req.args:
         try:
-            token = tokens.decode(req.args["resumptionToken"])
+            token = tokens.decode(req.args["resumptionToken"], _token_key())
         except tokens.BadToken:
             token = None
         if token is None or token.verb != req.verb or token.prefix not in FORMATS:
@@ -173,7 +178,7 @@ def list_items(req: OAIRequest) -> etree._Element:
         last = items[-1]
         following = tokens.Token(token.verb, token.prefix, token.set_spec, token.start, token.end,
                                  last.datestamp, last.id, token.cursor + len(items), total)
-        sub(element, "resumptionToken", tokens.encode(following),
+        sub(element, "resumptionToken", tokens.encode(following, _token_key()),
             completeListSize=str(total), cursor=str(token.cursor))
     elif resuming:
         sub(element, "resumptionToken", completeListSize=str(total), cursor=str(token.cursor))
