@@ -22,6 +22,7 @@ from catalog import config
 from catalog.http import error_response
 from catalog.index import open_index
 from catalog.index.refresh import is_corruption
+from catalog.index.search import SearchTimeout
 
 CORS_PREFIXES = ("/api/", "/iiif/", "/schemas/", "/oai")
 REBUILD_RETRY_SECONDS = 5
@@ -41,6 +42,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config.update(config.from_environment())
     if test_config:
         app.config.update(test_config)
+    hosts = [h.strip() for h in str(app.config["CATALOG_TRUSTED_HOSTS"]).split(",") if h.strip()]
+    if hosts:  # Flask answers 400 for a Host (or trusted X-Forwarded-Host) not in the list
+        app.config["TRUSTED_HOSTS"] = hosts
     proxies = int(app.config["CATALOG_TRUSTED_PROXIES"])
     if proxies > 0:  # forwarded headers are believed only from proxies the operator declared
         app.wsgi_app = ProxyFix(app.wsgi_app, x_proto=proxies, x_host=proxies)
@@ -59,6 +63,11 @@ def create_app(test_config: dict | None = None) -> Flask:
             raise ServiceUnavailable("The index is being rebuilt from the record files; try again in a moment.",
                                      retry_after=REBUILD_RETRY_SECONDS)
         index.keep_current()
+
+    @app.errorhandler(SearchTimeout)
+    def _search_too_long(error: SearchTimeout):
+        return error_response(ServiceUnavailable("The search took too long; narrow it (more words, a facet, a date "
+                                                 "range) and try again.", retry_after=30))
 
     @app.errorhandler(sqlite3.DatabaseError)
     def _damaged_index(error: sqlite3.DatabaseError):

@@ -24,6 +24,9 @@ SETTINGS: dict[str, tuple[object, str]] = {
     "INSTITUTION_NAME": ("Archival Catalog", "The institution named as IIIF provider and OAI-PMH repository."),
     "INSTITUTION_URL": ("", "Homepage of the institution; empty: the catalog's own home page."),
     "ADMIN_EMAIL": ("catalog@example.org", "Contact address given in OAI-PMH Identify."),
+    "SEARCH_DEADLINE": (10, "Seconds a search (with its facet counts) may run before it answers 503 with Retry-After."),
+    "TRUSTED_HOSTS": ("", ("Comma-separated host names the server answers for (e.g. catalog.example.org); "
+                          "a request naming another host gets 400. Empty: any host.")),
     "OAI_REPOSITORY_IDENTIFIER": ("catalog.example.org", "Domain-form namespace of OAI identifiers."),
     "OAI_REPOSITORY_NAME": ("Archival Catalog", "repositoryName in OAI-PMH Identify."),
     "OAI_PAGE_SIZE": (100, "Records or headers per OAI-PMH list response."),

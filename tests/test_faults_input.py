@@ -294,3 +294,24 @@ def test_405_answers_say_which_methods_are_allowed(read_client, method, url):
     assert response.get_json()["error"]["status"] == 405
     allowed = [m.strip() for m in response.headers.get("Allow", "").split(",")]
     assert "GET" in allowed and method not in allowed
+
+
+# -- forwarded headers and hosts -----------------------------------------------------------------------
+
+FORGED = {"X-Forwarded-Host": "evil.example", "X-Forwarded-Proto": "https"}
+
+
+@pytest.mark.parametrize("path", ["/iiif/hull-memorandum-1943-10-30/manifest", "/api/records", "/sitemap.xml",
+                                  "/oai?verb=Identify", "/records/hull-memorandum-1943-10-30.json", "/robots.txt"])
+def test_forged_forwarded_headers_reach_no_link_by_default(read_client, path):
+    body = read_client.get(path, headers=FORGED).get_data(as_text=True)
+    assert "evil.example" not in body and "http://localhost" in body
+
+
+def test_configured_hosts_refuse_any_other(make_app, records_dir):
+    client = make_app(records_dir, CATALOG_TRUSTED_HOSTS="catalog.example.org, localhost").test_client()
+    assert client.get("/api/records").status_code == 200
+    assert client.get("/api/records", headers={"Host": "evil.example"}).status_code == 400
+    proxied = make_app(records_dir, CATALOG_TRUSTED_HOSTS="catalog.example.org", CATALOG_TRUSTED_PROXIES=1)
+    answer = proxied.test_client().get("/api/records", headers={"X-Forwarded-Host": "evil.example"})
+    assert answer.status_code == 400

@@ -101,9 +101,13 @@ blueprint.add_url_rule("/search.json", "search_json", search_page)
 
 def _browse(path: str) -> Response:
     """Browse and search pages, remembered per URL until the index changes (the home page and
-    popular searches are asked for again and again; rendering is most of their cost)."""
+    popular searches are asked for again and again; rendering is most of their cost). A search
+    that runs past its deadline answers 503 with Retry-After, in HTML or JSON."""
     key = ("browse response", request.full_path, links())
-    body, status, mimetype = get_index().cache.get(key, lambda: _frozen(_render_browse(path)))
+    try:
+        body, status, mimetype = get_index().cache.get(key, lambda: _frozen(_render_browse(path)))
+    except browse.SearchTimeout:  # past the deadline: a 503 that says what to do (and is not remembered)
+        raise browse.too_long() from None
     return Response(body, status, mimetype=mimetype)
 
 

@@ -20,12 +20,14 @@ from markupsafe import Markup
 from markupsafe import escape
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import BadRequest
+from werkzeug.exceptions import ServiceUnavailable
 
 from catalog.facts import display_name
 from catalog.facts import long_date
 from catalog.index import search
 from catalog.index.api import CatalogIndex
 from catalog.index.projection import FACETS
+from catalog.index.search import SearchTimeout  # noqa: F401 (the views catch it from here)
 from catalog.model import slugify
 from catalog.query import ParsedQuery
 from catalog.query import QueryError
@@ -52,6 +54,8 @@ MAX_VALUE_LENGTH = 300
 SINGLE = ("q", "sort", "page", "per_page", "from", "to", "format", "more")
 ALLOWED = (*SINGLE, *FACETS)
 CLASSIFICATION_ORDER = ("top secret", "secret", "confidential", "restricted", "unclassified", "unmarked")
+RETRY_AFTER_SECONDS = 30
+"""Retry-After of the 503 a search past its deadline answers."""
 
 
 @dataclass
@@ -183,6 +187,13 @@ def highlight(snippet: str | None) -> Markup | None:
     return Markup("".join(out))
 
 
+def too_long() -> ServiceUnavailable:
+    """The error a search past its deadline answers: 503 with Retry-After, saying what to do."""
+    return ServiceUnavailable("The search took too long; narrow it (fewer or rarer words, a \"phrase in "
+                              "quotation marks\", a facet or a date range) and try again in a moment.",
+                              retry_after=RETRY_AFTER_SECONDS)
+
+
 def plain_snippet(snippet: str | None) -> str | None:
     if snippet is None:
         return None
@@ -288,10 +299,12 @@ def pagination(request: BrowseRequest, total: int) -> dict:
 
 
 def browse_data(index: CatalogIndex, request: BrowseRequest, links: Urls) -> dict:
-    """Everything the catalog page shows for this request."""
+    """Everything the catalog page shows for this request; the search and its facet counts share one
+    deadline (SearchTimeout past it)."""
     filters = request.filters
-    result = index.search(filters, request.sort, request.page, request.per_page)
-    counts = index.facet_counts(filters)
+    with search.deadline(float(current_app.config["CATALOG_SEARCH_DEADLINE"])):
+        result = index.search(filters, request.sort, request.page, request.per_page)
+        counts = index.facet_counts(filters)
     years = year_data(request, counts)
     selected = [{"facet": f, "label": FACET_LABELS[f], "value": v,
                  "display": display_name(v) if f in ("creator", "recipient") else v,
