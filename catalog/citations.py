@@ -16,6 +16,7 @@ from catalog.facts import correspondents
 from catalog.facts import creator_names
 from catalog.facts import display_name
 from catalog.facts import edition
+from catalog.facts import editor_names
 from catalog.facts import is_printed
 from catalog.facts import join_names
 from catalog.facts import printed_in
@@ -58,7 +59,7 @@ def chicago_note(record: Record, url: str) -> list[Run]:
         runs += [("; printed in ", False), (found.title, True)]
         details = []
         if found.editors:
-            details.append(f", ed. {_editors(found.editors)}")
+            details.append(f", ed. {_editors(editor_names(found))}")
         imprint = ", ".join(str(x) for x in (found.publisher, found.year) if x)
         details.append(f" ({imprint})")
         if found.pages:
@@ -87,7 +88,7 @@ def chicago_bibliography(record: Record, url: str) -> list[Run]:
         runs.append((" " + online[:1].upper() + online[1:] + ".", False))
     elif found is not None and is_printed(found):
         runs += [(" Printed in ", False), (found.title, True)]
-        tail = f", edited by {join_names(found.editors)}" if found.editors else ""
+        tail = f", edited by {join_names(editor_names(found))}" if found.editors else ""
         tail += ". " + ", ".join(str(x) for x in (found.publisher, found.year) if x)
         if found.pages:
             tail += f", {found.pages}"
@@ -157,7 +158,7 @@ def csl_item(record: Record, url: str) -> dict:
         "language": record.language,
         "URL": url,
     }
-    if record.date.approximate:
+    if record.date.how_sure in ("approximate", "inferred", "questionable"):
         item["issued"]["circa"] = True
     if creators:
         item["author"] = [split_name(n) for n in creators]

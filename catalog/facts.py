@@ -22,8 +22,10 @@ from catalog.model import Classification
 from catalog.model import Declassification
 from catalog.model import DocumentDate
 from catalog.model import Edition
+from catalog.model import Locator
 from catalog.model import Place
 from catalog.model import Record
+from catalog.model import Relation
 from catalog.model import slugify
 
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
@@ -60,16 +62,51 @@ def long_date(date: dt.date) -> str:
 
 
 def cited_date(date: DocumentDate) -> str:
-    """'October 30, 1943', a range with an en dash, 'ca.' before an approximate date."""
+    """The date as an archivist writes it: 'October 30, 1943', a range with an en dash, 'ca.' before
+    an approximate date, brackets for an inferred one ('[June 8, 1945]'), a question mark for a
+    questionable one, and the bounds where only they are known ('not after November 6, 1945')."""
+    if date.not_after and not date.not_before and date.how_sure in ("inferred", "questionable"):
+        return f"not after {long_date(date.not_after)}"
     text = long_date(date.date)
     if date.end_date and date.end_date != date.date:
         text += f"–{long_date(date.end_date)}"
-    return f"ca. {text}" if date.approximate else text
+    certainty = date.how_sure
+    if certainty == "approximate":
+        text = f"ca. {text}"
+    elif certainty == "inferred":
+        text = f"[{text}]"
+    elif certainty == "questionable":
+        text = f"[{text}?]"
+    bounds = [f"not before {long_date(date.not_before)}" if date.not_before else "",
+              f"not after {long_date(date.not_after)}" if date.not_after else ""]
+    bounds = [b for b in bounds if b]
+    return text + (f" ({', '.join(bounds)})" if bounds else "")
 
 
 def iso_date(date: DocumentDate) -> str:
-    """ISO 8601 date, or an ISO interval `start/end` for a range."""
+    """The date in EDTF where the record gives one, else ISO 8601 (an interval `start/end` for a range)."""
+    if date.edtf:
+        return date.edtf
     return f"{date.date.isoformat()}/{date.end_date.isoformat()}" if date.end_date else date.date.isoformat()
+
+
+def file_numbers(record: Record) -> list[str]:
+    """Every file number the document is filed under, the principal one first."""
+    prov = record.provenance
+    return [n for n in [prov.file_number, *prov.other_file_numbers] if n]
+
+
+def editor_names(found: Edition) -> list[str]:
+    return [e if isinstance(e, str) else e.name for e in found.editors]
+
+
+def locator_text(located: Locator | None) -> str:
+    """'part 2, page -2-, top right' — where a marking, stamp or annotation sits; '' when unknown."""
+    if located is None:
+        return ""
+    pieces = [f"part {located.part}" if located.part else "", f"page {located.page}" if located.page else "",
+              located.position or ""]
+    return ", ".join(p for p in pieces if p)
 
 
 def decade(record: Record) -> str:
@@ -247,6 +284,10 @@ def edition(record: Record) -> Edition | None:
 def is_printed(found: Edition) -> bool:
     """A printed volume (FRUS) rather than an online presentation of the item."""
     return bool(found.year or found.pages or found.volume_id or found.editors)
+
+
+def relations(record: Record) -> list[Relation]:
+    return list(record.relations)
 
 
 def edition_text(found: Edition) -> str:

@@ -18,7 +18,7 @@ from pydantic import ConfigDict
 from pydantic import Field
 from pydantic import model_validator
 
-SCHEMA_VERSION = "1.0.0"
+SCHEMA_VERSION = "1.1.0"
 SCHEMA_ID = f"urn:archival-catalog:schema:record:{SCHEMA_VERSION}"
 
 RECORD_ID_PATTERN = r"^[a-z0-9](?:[a-z0-9-]{0,98}[a-z0-9])?$"
@@ -49,6 +49,25 @@ class Strict(BaseModel):
     model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
 
 
+class Locator(Strict):
+    """Where on the item something sits: which part, which page (by its printed label), where on it."""
+
+    part: int | None = Field(None, ge=1, description="1-based part of a compound item.")
+    page: str | None = Field(None, min_length=1, description="The page label as printed: '685', '-2-'.")
+    position: str | None = Field(None, description="Where on the page: 'top right', 'left margin'.")
+    occurrence: int | None = Field(None, ge=1, description="Which occurrence of the text on the page (1 = first).")
+
+
+Certainty = Literal["approximate", "inferred", "questionable"]
+"""ArchivesSpace's date certainty: approximate (circa), inferred (supplied by the cataloger from
+evidence such as the volume's placement), questionable (a doubtful reading, e.g. a garbled stamp)."""
+
+_EDTF_DATE = r"\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?[?~%]?"
+EDTF_PATTERN = rf"^({_EDTF_DATE}(/({_EDTF_DATE}|\.\.)?)?|(\.\.)?/{_EDTF_DATE})$"
+"""A subset of the Library of Congress Extended Date/Time Format (levels 0 and 1): a day, month or year
+with ?, ~ or %, and intervals with open ends ('../1945-11-06')."""
+
+
 class DocumentDate(Strict):
     """A date the document carries, with what it means; the first date of a record is its date."""
 
@@ -61,7 +80,11 @@ class DocumentDate(Strict):
         None, pattern=r"^([01]\d|2[0-3]):[0-5]\d$", description="Local time as HH:MM, where given."
     )
     timezone: str | None = Field(None, description="Time zone as printed, e.g. EST.")
-    approximate: bool = Field(False, description="True when the date is approximate or inferred.")
+    approximate: bool = Field(False, description="Kept for older records: true means certainty 'approximate'.")
+    certainty: Certainty | None = Field(None, description="How sure the date is, where it is not simply printed.")
+    not_before: dt.date | None = Field(None, description="Earliest the date can be, where only bounds are known.")
+    not_after: dt.date | None = Field(None, description="Latest the date can be: 'received by November 6'.")
+    edtf: str | None = Field(None, pattern=EDTF_PATTERN, description="The date in EDTF, e.g. '1945-06?'.")
     as_printed: str | None = Field(None, description="The date exactly as the source prints it.")
     note: str | None = None
 
@@ -69,10 +92,25 @@ class DocumentDate(Strict):
     def _range_in_order(self) -> DocumentDate:
         if self.end_date is not None and self.end_date < self.date:
             raise ValueError("end_date is before date")
+        if self.not_before is not None and self.not_after is not None and self.not_after < self.not_before:
+            raise ValueError("not_after is before not_before")
         return self
 
+    @property
+    def how_sure(self) -> Certainty | None:
+        """The certainty, with the older `approximate` flag read as 'approximate'."""
+        return self.certainty or ("approximate" if self.approximate else None)
 
-AgentRole = Literal["author", "sender", "signer", "transmitter", "recipient", "addressee", "copy"]
+
+AgentRole = Literal["author", "sender", "signer", "transmitter", "drafter", "typist", "operator",
+                    "recipient", "addressee", "copy"]
+
+
+class AuthorityLink(Strict):
+    """The same person or body in an authority file, so formats can link it (MODS valueURI, EAD)."""
+
+    scheme: Literal["viaf", "wikidata", "snac", "lcnaf", "isni", "orcid", "other"]
+    uri: str = Field(pattern=r"^https?://", description="e.g. 'http://id.loc.gov/authorities/names/n79064932'.")
 
 
 class Agent(Strict):
@@ -80,6 +118,10 @@ class Agent(Strict):
 
     name: Text = Field(description="Normalized name, family name first: 'Harriman, W. Averell'.")
     role: AgentRole
+    initials: str | None = Field(None, description="Typist or operator initials as printed: 'JRL'.")
+    signature_supplied: bool = Field(False, description="True when the editors supplied the signature: '[Harriman]'.")
+    routed_as: str | None = Field(None, description="The address as routed: 'SECSTATE'.")
+    authority: list[AuthorityLink] = Field(default_factory=list, description="Authority records for the agent.")
     office: str | None = Field(None, description="The office held, as the source names it.")
     as_printed: str | None = Field(
         None, description="The heading as printed: 'The Ambassador in the Soviet Union (Harriman)'."
@@ -111,6 +153,8 @@ class Collection(Strict):
     name: Text = Field(description="The archival collection: 'Moscow Embassy Files'.")
     series: str | None = Field(None, description="Series within the collection.")
     file: str | None = Field(None, description="File unit: '710 Sino-Soviet Relations'.")
+    box: str | None = Field(None, description="Box, as the repository numbers it.")
+    folder: str | None = Field(None, description="Folder within the box.")
 
 
 class Classification(Strict):
@@ -123,6 +167,7 @@ class Classification(Strict):
 class Marking(Strict):
     kind: Literal["precedence", "handling", "paraphrase", "routing", "stamp", "other"]
     text: Text = Field(description="The marking verbatim.")
+    located_at: Locator | None = Field(None, description="Where the marking sits.")
 
 
 class Transmission(Strict):
@@ -149,8 +194,15 @@ class Declassification(Strict):
     by: str | None = Field(None, description="Who declassified, as recorded.")
     date: dt.date | None = None
     date_as_printed: str | None = None
+    date_certainty: Certainty | None = Field(None, description="How sure the date is: '(2.2.75' is questionable.")
     as_printed: str | None = Field(None, description="The whole stamp, verbatim.")
+    located_at: Locator | None = Field(None, description="Where the stamp sits (part, page).")
     note: str | None = Field(None, description="What is illegible or uncertain on the stamp.")
+
+
+class Editor(Strict):
+    name: Text
+    role: Literal["general editor", "volume editor", "editor", "compiler"] = "editor"
 
 
 class Edition(Strict):
@@ -158,7 +210,7 @@ class Edition(Strict):
 
     publisher: Text
     title: Text
-    editors: list[Text] = Field(default_factory=list)
+    editors: list[Text | Editor] = Field(default_factory=list, description="Names, or names with their role.")
     series: str | None = None
     volume_id: str | None = Field(None, description="Publisher's volume identifier, e.g. 'frus1945v07'.")
     year: int | None = Field(None, ge=1800, le=2100)
@@ -175,17 +227,21 @@ class Provenance(Strict):
     file_number: str | None = Field(
         None, min_length=1, description="State Department decimal file number verbatim (en dash kept)."
     )
+    other_file_numbers: list[Text] = Field(default_factory=list, description="Further file numbers it is filed under.")
     classification: Classification
     markings: list[Marking] = Field(default_factory=list)
     paraphrase: bool | None = Field(None, description="True when the text is a paraphrase.")
     transmission: Transmission | None = None
+    relays: list[Transmission] = Field(default_factory=list, description="Further legs of a relayed message.")
     declassification: list[Declassification] = Field(default_factory=list)
     editions: list[Edition] = Field(default_factory=list)
 
 
 class FootnoteReference(Strict):
     page: Text = Field(description="Label of the page that carries the reference mark.")
+    part: int | None = Field(None, ge=1, description="1-based part of a compound item, where labels repeat.")
     after: str | None = Field(None, description="The text the mark follows, to place it in the page.")
+    occurrence: int | None = Field(None, ge=1, description="Which occurrence of `after` on the page (1 = first).")
 
 
 class Footnote(Strict):
@@ -203,7 +259,9 @@ class Correction(Strict):
     """A corrected reading beside, never instead of, the verbatim text."""
 
     page: str | None = Field(None, min_length=1, description="Label of the page with the slip.")
+    part: int | None = Field(None, ge=1, description="1-based part of a compound item, where labels repeat.")
     footnote: str | None = Field(None, min_length=1, description="Number of the footnote with the slip.")
+    occurrence: int | None = Field(None, ge=1, description="Which occurrence of `original` (1 = first).")
     original: Text
     reading: Text
 
@@ -212,6 +270,36 @@ class Correction(Strict):
         if (self.page is None) == (self.footnote is None):
             raise ValueError("a correction names either a page or a footnote")
         return self
+
+
+RelationType = Literal["encloses", "enclosed in", "reply to", "replied to by", "refers to", "referred to by",
+                       "same document as", "part of", "has part", "related"]
+
+
+class Relation(Strict):
+    """Another document this one points to: a record of the catalog (`target`) or elsewhere (`uri`)."""
+
+    type: RelationType
+    target: str | None = Field(None, pattern=RECORD_ID_PATTERN, description="The related record's id.")
+    uri: str | None = Field(None, pattern=r"^https?://", description="The related document elsewhere.")
+    as_printed: str | None = Field(None, description="How the source refers to it: 'post, p. 152', 'Supra'.")
+    note: str | None = None
+
+    @model_validator(mode="after")
+    def _points_somewhere(self) -> Relation:
+        if self.target is None and self.uri is None and self.as_printed is None:
+            raise ValueError("a relation names a target record, a uri, or at least how it is printed")
+        return self
+
+
+class Annotation(Strict):
+    """Marginalia, handwriting, underlining: what a later hand added to the item."""
+
+    kind: Literal["marginalia", "handwriting", "underlining", "initials", "other"]
+    text: str = Field(description="The annotation verbatim ('' for marks without words).")
+    hand: str | None = Field(None, description="Whose hand, where known or supposed.")
+    located_at: Locator | None = None
+    note: str | None = None
 
 
 class Rights(Strict):
@@ -255,6 +343,8 @@ class Part(Strict):
     markings: list[Marking] = Field(default_factory=list)
     transmission: Transmission | None = None
     declassification: list[Declassification] = Field(default_factory=list)
+    dateline: str | None = Field(None, description="The dateline as printed.")
+    signature: str | None = Field(None, description="The signature as printed: 'SMITH'.")
     pages: list[Page] = Field(min_length=1)
 
 
@@ -283,6 +373,9 @@ class Record(Strict):
     title: Text = Field(description="The title as the source heads it.")
     document_type: DocumentType
     language: str = Field(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$", description="BCP 47 tag, e.g. 'en'.")
+    original_language: str | None = Field(None, pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$",
+                                          description="Language of the original, when the text is a translation.")
+    translation_note: str | None = Field(None, description="Who translated, and when: 'Translation from the Russian'.")
     dates: list[DocumentDate] = Field(min_length=1, description="The first date is the document's date.")
     creators: list[Agent] = Field(default_factory=list)
     recipients: list[Agent] = Field(default_factory=list)
@@ -292,6 +385,10 @@ class Record(Strict):
     description: Description = Field(default_factory=Description)
     footnotes: list[Footnote] = Field(default_factory=list)
     corrections: list[Correction] = Field(default_factory=list)
+    relations: list[Relation] = Field(default_factory=list, description="Enclosures, replies, the same text elsewhere.")
+    annotations: list[Annotation] = Field(default_factory=list, description="Marginalia and other later hands.")
+    dateline: str | None = Field(None, description="The dateline as printed: 'Moscow, November 4, 1943.'")
+    signature: str | None = Field(None, description="The signature as printed: '[Harriman]'.")
     rights: Rights
     access: Access
     pages: list[Page] | None = Field(None, min_length=1)

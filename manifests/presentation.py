@@ -120,8 +120,8 @@ def metadata(record: Record) -> list[dict]:
     out.append(entry("Collection", collection))
     out.append(entry("Holding repository", p.repository.name + (f", {p.repository.division}"
                                                                  if p.repository.division else "")))
-    if p.file_number:
-        out.append(entry("File number", p.file_number))
+    if facts.file_numbers(record):
+        out.append(entry("File number", *facts.file_numbers(record)))
     marked = "; ".join(p.classification.as_marked)
     out.append(entry("Original classification", facts.classification_label(p.classification)
                      + (f" (marked “{marked}”)" if marked else "")))

@@ -134,7 +134,7 @@ def search_texts(record: Record) -> tuple[str, str, str, str, str]:
     people += [f"{p.name} {p.as_printed or ''}" for p in record.persons_mentioned]
     prov = record.provenance
     provenance = [prov.repository.name, prov.repository.division or "", prov.collection.name,
-                  prov.collection.series or "", prov.collection.file or "", prov.file_number or "",
+                  prov.collection.series or "", prov.collection.file or "", *facts.file_numbers(record),
                   *prov.classification.as_marked, *(m.text for m in prov.markings),
                   *(d.authority for d in facts.declassifications(record) if d.authority),
                   *(f"{e.title} {e.document_number or ''}" for e in prov.editions)]

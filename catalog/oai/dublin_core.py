@@ -36,7 +36,7 @@ def _declassifications(record: Record) -> list[str]:
 
 def _source(record: Record) -> str:
     prov = record.provenance
-    pieces = [prov.file_number, prov.collection.name, prov.collection.series, prov.collection.file,
+    pieces = [*facts.file_numbers(record), prov.collection.name, prov.collection.series, prov.collection.file,
               prov.repository.division, prov.repository.name]
     return ", ".join(p for p in pieces if p)
 

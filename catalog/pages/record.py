@@ -76,7 +76,8 @@ def transmission_facts(transmission: Transmission | None) -> list[dict]:
 
 
 def marking_facts(markings: list[Marking], kinds: tuple[str, ...]) -> list[dict]:
-    return [fact(f"Marked ({m.kind})", f"“{m.text}”") for m in markings if m.kind in kinds]
+    return [fact(f"Marked ({m.kind})", f"“{m.text}”" + (f" ({facts.locator_text(m.located_at)})" if m.located_at else ""))
+            for m in markings if m.kind in kinds]
 
 
 def declassification_facts(actions: list[facts.Declassified]) -> list[dict]:
@@ -84,7 +85,9 @@ def declassification_facts(actions: list[facts.Declassified]) -> list[dict]:
     for found in actions:
         action = found.action
         value = "; ".join(found.details(long_dates=True)) or "Declassified (authority not recorded)"
-        note = " ".join(p for p in (f"Stamp: “{action.as_printed}”." if action.as_printed else None, action.note) if p)
+        where = facts.locator_text(action.located_at)
+        note = " ".join(p for p in (f"Stamp: “{action.as_printed}”." if action.as_printed else None,
+                                    f"On {where}." if where else None, action.note) if p)
         out.append(fact("Declassified under" if action.authority else "Declassified", value, note or None))
     return out
 
@@ -113,9 +116,13 @@ def history(record: Record, links) -> list[dict]:
     received += [agent_fact(p, links) for p in facts.agents_by_side(record.recipients, facts.RECIPIENT)]
     received += [place_fact(p, links) for p in record.places if p.role in RECEIPT_PLACES]
     filed = [date_fact(d) for d in record.dates if d.type in ("filed", "stamped")]
-    if prov.file_number:
-        filed.append(fact("File number", prov.file_number,
-                          "A Department of State decimal file number.", links.search(f'file:"{unquoted(prov.file_number)}"')))
+    for number in facts.file_numbers(record):
+        filed.append(fact("File number", number, "A Department of State decimal file number.",
+                          links.search(f'file:"{unquoted(number)}"')))
+    if prov.collection.box or prov.collection.folder:
+        filed.append(fact("Box and folder", ", ".join(x for x in (prov.collection.box and f"box {prov.collection.box}",
+                                                                  prov.collection.folder and f"folder {prov.collection.folder}")
+                                                     if x)))
     if prov.collection.file:
         filed.append(fact("File unit", prov.collection.file))
     classified = classification_facts(prov.classification, links)
@@ -132,7 +139,7 @@ def history(record: Record, links) -> list[dict]:
     published = []
     for edition in prov.editions:
         details = [edition.publisher, str(edition.year) if edition.year else None,
-                   f"edited by {', '.join(edition.editors)}" if edition.editors else None,
+                   f"edited by {', '.join(facts.editor_names(edition))}" if edition.editors else None,
                    f"document {edition.document_number}" if edition.document_number else None,
                    f"record {edition.record_id}" if edition.record_id else None,
                    f"pp. {edition.pages}" if edition.pages else None]
@@ -189,6 +196,17 @@ def places(record: Record, links) -> list[dict]:
     """Every place the item and its parts name, with a link to browse by it."""
     return [{"name": found.place.name, "role": found.place.role, "as_printed": found.place.as_printed,
              "part": found.part, "url": links.facet("place", found.place.name)} for found in facts.places(record)]
+
+
+def relations(record: Record, where) -> list[dict]:
+    """Related documents as links: to the catalog's own record, else to the document elsewhere."""
+    out = []
+    for relation in facts.relations(record):
+        url = where.record(relation.target) if relation.target else relation.uri
+        label = relation.as_printed or relation.target or relation.uri
+        out.append({"type": relation.type, "label": label, "url": url, "target": relation.target,
+                    "note": relation.note})
+    return out
 
 
 # -- schema.org JSON-LD ----------------------------------------------------------------------------
