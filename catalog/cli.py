@@ -134,6 +134,35 @@ def cmd_ledger_import(args: argparse.Namespace) -> int:
     return 0
 
 
+def _record_files(paths: list[str]) -> list[Path]:
+    """The record files named, folders expanded to their *.json files (default: records/)."""
+    roots = [Path(p) for p in paths] or [Path("records") if Path("records").is_dir() else PROJECT_ROOT / "records"]
+    files: list[Path] = []
+    for root in roots:
+        files += sorted(root.glob("*.json")) if root.is_dir() else [root]
+    return files
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from catalog.migrate import migrate_file
+
+    files = _record_files(args.paths)
+    outcomes = [(path, *migrate_file(path, args.write)) for path in files]
+    changed = [o for o in outcomes if o[1] in ("migrated", "would migrate")]
+    refused = [o for o in outcomes if o[1].startswith("refused")]
+    verb = "migrated" if args.write else "would migrate"
+    print(f"{len(files)} files, {len(changed)} {verb}, {len(refused)} refused, "
+          f"{len(files) - len(changed) - len(refused)} already current")
+    for path, status, diff in outcomes:
+        if status != "unchanged":
+            print(f"{path}: {status}")
+            if diff and not args.write:
+                print(diff, end="")
+    if changed and not args.write:
+        print("dry run: nothing written; run `catalog migrate --write` to apply")
+    return 1 if refused else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="catalog", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -157,6 +186,11 @@ def build_parser() -> argparse.ArgumentParser:
     reindex.add_argument("--accept-deletions", action="store_true",
                          help="record deletions even when most record files vanished at once")
     reindex.set_defaults(func=cmd_reindex)
+
+    migrate = commands.add_parser("migrate", help="bring record files to the current schema (dry run unless --write)")
+    migrate.add_argument("paths", nargs="*", help="files or folders (default: records/)")
+    migrate.add_argument("--write", action="store_true", help="rewrite the files (each only if it still validates)")
+    migrate.set_defaults(func=cmd_migrate)
 
     ledger = commands.add_parser("ledger", help="back up or restore the OAI-PMH ledger (datestamps, deletions)")
     ledger_commands = ledger.add_subparsers(dest="ledger_command", required=True)

@@ -1,8 +1,10 @@
 """The catalog record: the one source of truth for what a record is.
 
 The published JSON Schema (`schemas/record.schema.json`) is generated from these classes, so every
-rule is declarative (patterns, enums, `Literal`s) and reaches the schema. `strict=True` with
-`extra="forbid"` makes the model accept exactly what the schema accepts. Files are parsed with
+rule is declarative (patterns, enums, `Literal`s) and reaches the schema; a cross-field rule (a
+`model_validator`) is stated beside it in `json_schema_extra`. `strict=True` with `extra="forbid"` makes
+the model accept exactly what the schema accepts, but for the few rules JSON Schema cannot state
+(`CHECKED_BY_VALIDATE`); tests/test_schema_agreement.py holds both to it. Files are parsed with
 `Record.model_validate_json`, under which strict mode still reads ISO 8601 strings as dates.
 """
 
@@ -14,8 +16,10 @@ from typing import Annotated
 from typing import Literal
 
 from pydantic import BaseModel
+from pydantic import BeforeValidator
 from pydantic import ConfigDict
 from pydantic import Field
+from pydantic import TypeAdapter
 from pydantic import model_validator
 
 SCHEMA_VERSION = "1.1.0"
@@ -45,8 +49,50 @@ DocumentType = Literal[
 ]
 
 
+def _spelled(kind: type, pattern: str, what: str) -> BeforeValidator:
+    """Pydantic also reads '0' as 1970-01-01 and '2026-11-22 10:00' as a date-time: from a file, only the
+    spelling the schema's `format` names is taken (and then read as pydantic reads it)."""
+    compiled, read = re.compile(pattern, re.ASCII), TypeAdapter(kind)
+
+    def check(value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        if not compiled.fullmatch(value):
+            raise ValueError(f"{value!r} is not {what}")
+        return read.validate_python(value, strict=False)
+
+    return BeforeValidator(check)
+
+
+Date = Annotated[dt.date, _spelled(dt.date, r"\d{4}-\d{2}-\d{2}", "a date written YYYY-MM-DD")]
+DateTime = Annotated[dt.datetime, _spelled(
+    dt.datetime, r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})",
+    "an RFC 3339 date-time, with seconds and a time zone: '2026-11-22T10:00:00Z'")]
+
+
 class Strict(BaseModel):
     model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+
+
+def _given(name: str) -> dict:
+    """JSON Schema for "`name` is there and not null": the model reads an explicit null as absent."""
+    return {"required": [name], "properties": {name: {"not": {"type": "null"}}}}
+
+
+CHECKED_BY_VALIDATE: dict[str, str] = {
+    "date range in order": "a date's `end_date` is not before its `date`",
+    "date bounds in order": "a date's `not_after` is not before its `not_before`",
+    "whole numbers": "integers are written without a fraction or exponent (`2`, not `2.0`), "
+                     "which JSON Schema cannot tell apart",
+    "no lone surrogates": "strings hold no escaped half of a UTF-16 surrogate pair",
+    "characters XML can carry": "strings hold no control characters other than tab, line feed and "
+                                "carriage return, and no U+FFFE or U+FFFF",
+    "id is the file name": "`id` is the record file's name without `.json`",
+}
+"""Rules the published schema cannot state (comparing two values, how a number or string is written,
+the file name), so only `catalog validate` checks them: listed in the schema's description and, by
+name, under `x-checked-by-catalog-validate` where they belong. Everything else the model checks is in
+the schema."""
 
 
 class Locator(Strict):
@@ -71,19 +117,23 @@ with ?, ~ or %, and intervals with open ends ('../1945-11-06')."""
 class DocumentDate(Strict):
     """A date the document carries, with what it means; the first date of a record is its date."""
 
+    model_config = ConfigDict(
+        json_schema_extra={"x-checked-by-catalog-validate": ["date range in order", "date bounds in order"]}
+    )
+
     type: Literal["written", "sent", "received", "dated", "meeting", "filed", "stamped"] = Field(
         description="What the date means: written, sent, received, ..."
     )
-    date: dt.date = Field(description="ISO 8601 calendar date (start of the range, if a range).")
-    end_date: dt.date | None = Field(None, description="End of the range, where the source gives one.")
+    date: Date = Field(description="ISO 8601 calendar date (start of the range, if a range).")
+    end_date: Date | None = Field(None, description="End of the range, where the source gives one.")
     time: str | None = Field(
         None, pattern=r"^([01]\d|2[0-3]):[0-5]\d$", description="Local time as HH:MM, where given."
     )
     timezone: str | None = Field(None, description="Time zone as printed, e.g. EST.")
     approximate: bool = Field(False, description="Kept for older records: true means certainty 'approximate'.")
     certainty: Certainty | None = Field(None, description="How sure the date is, where it is not simply printed.")
-    not_before: dt.date | None = Field(None, description="Earliest the date can be, where only bounds are known.")
-    not_after: dt.date | None = Field(None, description="Latest the date can be: 'received by November 6'.")
+    not_before: Date | None = Field(None, description="Earliest the date can be, where only bounds are known.")
+    not_after: Date | None = Field(None, description="Latest the date can be: 'received by November 6'.")
     edtf: str | None = Field(None, pattern=EDTF_PATTERN, description="The date in EDTF, e.g. '1945-06?'.")
     as_printed: str | None = Field(None, description="The date exactly as the source prints it.")
     note: str | None = None
@@ -192,7 +242,7 @@ class Declassification(Strict):
     authority_as_printed: str | None = None
     agency_letter: str | None = Field(None, description="e.g. 'Department of State letter, Aug. 9, 1973'.")
     by: str | None = Field(None, description="Who declassified, as recorded.")
-    date: dt.date | None = None
+    date: Date | None = None
     date_as_printed: str | None = None
     date_certainty: Certainty | None = Field(None, description="How sure the date is: '(2.2.75' is questionable.")
     as_printed: str | None = Field(None, description="The whole stamp, verbatim.")
@@ -234,6 +284,9 @@ class Provenance(Strict):
     transmission: Transmission | None = None
     relays: list[Transmission] = Field(default_factory=list, description="Further legs of a relayed message.")
     declassification: list[Declassification] = Field(default_factory=list)
+    declassification_unrecorded: str | None = Field(
+        None, min_length=1, description="Why no declassification action is recorded for a document once "
+        "classified: 'The edition prints no declassification action.' (never an invented authority).")
     editions: list[Edition] = Field(default_factory=list)
 
 
@@ -258,6 +311,8 @@ class Note(Strict):
 class Correction(Strict):
     """A corrected reading beside, never instead of, the verbatim text."""
 
+    model_config = ConfigDict(json_schema_extra={"oneOf": [_given("page"), _given("footnote")]})
+
     page: str | None = Field(None, min_length=1, description="Label of the page with the slip.")
     part: int | None = Field(None, ge=1, description="1-based part of a compound item, where labels repeat.")
     footnote: str | None = Field(None, min_length=1, description="Number of the footnote with the slip.")
@@ -278,6 +333,10 @@ RelationType = Literal["encloses", "enclosed in", "reply to", "replied to by", "
 
 class Relation(Strict):
     """Another document this one points to: a record of the catalog (`target`) or elsewhere (`uri`)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"anyOf": [_given(name) for name in ("target", "uri", "as_printed")]}
+    )
 
     type: RelationType
     target: str | None = Field(None, pattern=RECORD_ID_PATTERN, description="The related record's id.")
@@ -309,9 +368,14 @@ class Rights(Strict):
 
 
 class Access(Strict):
+    model_config = ConfigDict(json_schema_extra={
+        "if": {"required": ["status"], "properties": {"status": {"const": "restricted"}}},
+        "then": {"required": ["reason"], "properties": {"reason": {"type": "string", "minLength": 1}}},
+    })
+
     status: Literal["open", "restricted"]
     reason: str | None = None
-    release_date: dt.date | None = Field(None, description="Restricted records open on this date.")
+    release_date: Date | None = Field(None, description="Restricted records open on this date.")
 
     @model_validator(mode="after")
     def _restricted_has_reason(self) -> Access:
@@ -356,8 +420,8 @@ class Description(Strict):
 
 
 class Cataloging(Strict):
-    created: dt.datetime
-    modified: dt.datetime
+    created: DateTime
+    modified: DateTime
     cataloger: str | None = None
     sources: list[Text] = Field(default_factory=list, description="What the record was made from.")
 
@@ -365,9 +429,14 @@ class Cataloging(Strict):
 class Record(Strict):
     """One archival document. It has either `pages` (a single document) or `parts` (a compound item)."""
 
-    model_config = ConfigDict(
-        json_schema_extra={"oneOf": [{"required": ["pages"]}, {"required": ["parts"]}]}
-    )
+    model_config = ConfigDict(json_schema_extra={
+        # An explicit null counts as absent (as in the model). Without one, the plain oneOf of `required`s
+        # decides, which is also the form catalog validate words as "has both" / "has neither".
+        "if": {"anyOf": [{"required": [name], "properties": {name: {"type": "null"}}}
+                         for name in ("pages", "parts")]},
+        "then": {"anyOf": [_given("pages"), _given("parts")]},
+        "else": {"oneOf": [{"required": ["pages"]}, {"required": ["parts"]}]},
+    })
 
     id: str = Field(pattern=RECORD_ID_PATTERN, description="Stable, URL-safe; the file name without .json.")
     title: Text = Field(description="The title as the source heads it.")
@@ -426,11 +495,18 @@ def slugify(text: str) -> str:
 
 
 def record_json_schema() -> dict:
-    """The published schema: generated from the model, with `$schema`, `$id` and version."""
+    """The published schema: generated from the model, with `$schema`, `$id` and version, and the rules only
+    `catalog validate` checks listed, so a document the schema accepts is not taken for a valid record."""
     schema = Record.model_json_schema()
+    rules = "\n".join(f"- {name}: {text}" for name, text in CHECKED_BY_VALIDATE.items())
+    schema["description"] += (
+        f"\n\nChecked only by `catalog validate` (JSON Schema cannot state them):"
+        f"\n{rules}"
+    )
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": SCHEMA_ID,
         "version": SCHEMA_VERSION,
         **schema,
+        "x-checked-by-catalog-validate": list(CHECKED_BY_VALIDATE),
     }

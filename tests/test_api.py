@@ -59,7 +59,7 @@ def test_health_reports_counts_and_bad_files(client, records_dir):
     health = client.get("/api/health").get_json()
     assert health["records"] == len(PUBLIC_IDS) and health["bad_files"] == 1
     assert health["problems"][0]["path"] == "records/bad.json"
-    assert "'title' is a required property" in " ".join(health["problems"][0]["problems"])
+    assert "records/bad.json: title: missing (required)" in health["problems"][0]["problems"]
 
 
 def test_real_server_serves_the_api_and_survives_a_bad_file(live_server):

@@ -245,7 +245,7 @@ def test_characters_xml_cannot_carry_are_errors_with_their_field(synthetic, char
     data = json.dumps(record, ensure_ascii=char < "\x20").encode()  # escaped, or as raw UTF-8 (U+FFFE, U+FFFF)
     _, problems = check_bytes(data, "records/syn-000003.json")
     assert [str(p) for p in problems] == [
-        f"records/syn-000003.json: pages.0.text: contains U+{ord(char):04X}, which XML cannot carry; remove it"]
+        f"records/syn-000003.json: pages[0].text: contains U+{ord(char):04X}, which XML cannot carry; remove it"]
     assert all(p.severity == "error" for p in problems)
 
 
@@ -256,10 +256,10 @@ def test_every_offending_field_is_named_once_with_each_character(synthetic):
     record["colour"] = "red\x02"  # also wrong for the schema: both problems are reported
     _, problems = check_bytes(json.dumps(record).encode(), "records/syn-000004.json")
     messages = [p.message for p in problems]
-    assert "description.subjects.1: contains U+0007, which XML cannot carry; remove it" in messages
+    assert "description.subjects[1]: contains U+0007, which XML cannot carry; remove it" in messages
     assert "title: contains U+0001 and U+000B, which XML cannot carry; remove them" in messages
     assert "colour: contains U+0002, which XML cannot carry; remove it" in messages
-    assert any("Additional properties are not allowed" in m for m in messages)
+    assert any(m.startswith("colour: unknown field") for m in messages)
 
 
 def test_tab_newline_and_other_text_are_fine(synthetic):

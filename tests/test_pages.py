@@ -131,7 +131,7 @@ def test_record_page_links_machine_representations_and_citations(read_client):
                  f"/iiif/{HULL}/manifest", "/static/iiif-logo.svg"):
         assert f'href="{link}"' in html or f'src="{link}"' in html, link
     assert f"identifier=oai:catalog.example.org:{HULL}" in html.replace("&amp;", "&")
-    assert '<p class="citation" id="citation-note">Cordell Hull, memorandum of conversation, October 30, 1943' in html
+    assert '<p class="citation" id="citation-note">Cordell Hull, memorandum of conversation, [October 30, 1943]' in html
     assert "<i>Foreign Relations of the United States: Diplomatic Papers, 1943, General, Volume I</i>" in html
     assert 'data-copy-target="citation-note" hidden' in html  # catalog.js shows it
     assert ("<iframe" in html) == client.application.extensions["catalog.capabilities"]["viewer"]  # the viewer is optional
