@@ -587,7 +587,7 @@ def _model_words(err: dict) -> str:
 def record_warnings(record: Record, path: str) -> list[Problem]:
     """Things that are probably wrong but do not stop a record from being served."""
     checks = (_date_code_matches, _file_number_dashes, _declassification_authority, _page_label_gaps,
-              _received_after_sent, _names_inverted, _page_references)
+              _received_after_sent, _names_inverted, _page_references, _quoted_text_occurs)
     return [Problem(path, f"{_location(where)}: {message}", "warning")
             for check in checks for where, message in check(record)]
 
@@ -787,6 +787,34 @@ def _page_references(record: Record):
         labels = _labels(record, part)
         if label not in labels:
             yield (*where, "page"), _no_such_page(label, labels, part if record.parts else None)
+
+
+def _quoted_text_occurs(record: Record):
+    """A correction's `original` and a footnote mark's `after` quote the page verbatim: the quote must
+    be found there (as often as `occurrence` says), or the reading or the mark cannot be placed."""
+    quotes = [(("corrections", i), "original", c.original, c.page, c.part, c.occurrence)
+              for i, c in enumerate(record.corrections) if c.page]
+    quotes += [(("footnotes", i, "referenced_at"), "after", f.referenced_at.after, f.referenced_at.page,
+                f.referenced_at.part, f.referenced_at.occurrence)
+               for i, f in enumerate(record.footnotes) if f.referenced_at and f.referenced_at.after]
+    for where, field, quote, label, part, occurrence in quotes:
+        if label not in _labels(record, part):
+            continue  # reported by _page_references
+        text = "\n".join(page.text for index, (in_part, page) in enumerate(_pages_with_part(record))
+                         if page.label == label and (part is None or in_part == part))
+        found = text.count(quote)
+        wanted = occurrence or 1
+        if found < wanted:
+            times = "" if wanted == 1 else f" {wanted} times"
+            yield (*where, field), (f"{quote[:60]!r} does not occur{times} on page {label!r}"
+                                    + (f" (found {found})" if found else "") + ": quote the page verbatim")
+
+
+def _pages_with_part(record: Record) -> list[tuple[int | None, object]]:
+    """(1-based part or None, page) in reading order."""
+    if not record.parts:
+        return [(None, page) for page in record.pages or []]
+    return [(n, page) for n, part in enumerate(record.parts, 1) for page in part.pages]
 
 
 def _labels(record: Record, part: int | None) -> list[str]:

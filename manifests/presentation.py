@@ -50,7 +50,7 @@ def manifest(record: Record, links: Urls, provider: dict) -> dict:
         "type": "Manifest",
         "label": lang(record.title, record.language),
         "summary": lang(record.description.summary or record.title, record.language),
-        "metadata": metadata(record),
+        "metadata": metadata(record, links),
         "requiredStatement": required_statement(record),
         "navDate": f"{record.date.date.isoformat()}T00:00:00Z",
         "homepage": [{"id": links.record(rid), "type": "Text", "label": lang(f"Catalog record: {record.title}"),
@@ -103,12 +103,12 @@ def _person(person: facts.Person) -> str:
     return text + (f" (printed “{agent.as_printed}”)" if agent.as_printed and agent.as_printed != agent.name else "")
 
 
-def metadata(record: Record) -> list[dict]:
+def metadata(record: Record, links: Urls) -> list[dict]:
     """Date, people, type, provenance and publication, in the order an archivist reads them."""
     p = record.provenance
     date = record.date
-    out = [entry("Date", f"{date.as_printed} ({facts.iso_date(date)})" if date.as_printed
-                 else facts.iso_date(date))]
+    out = [entry("Date", f"{facts.cited_date(date)} ({facts.iso_date(date)})"
+                 + (f", printed “{date.as_printed}”" if date.as_printed else ""))]
     for name, people in (("From", facts.creators(record)), ("To", facts.recipients(record))):
         if people:
             out.append(entry(name, *[_person(p) for p in people]))
@@ -126,16 +126,26 @@ def metadata(record: Record) -> list[dict]:
     out.append(entry("Original classification", facts.classification_label(p.classification)
                      + (f" (marked “{marked}”)" if marked else "")))
     if p.markings:
-        out.append(entry("Markings", *[f"{m.kind}: {m.text}" for m in p.markings]))
+        out.append(entry("Markings", *[f"{m.kind}: {m.text}" + (f" ({facts.locator_text(m.located_at)})"
+                                                                 if m.located_at else "") for m in p.markings]))
     authorities = list(dict.fromkeys(d.authority for d in facts.declassifications(record) if d.authority))
     if authorities:
         out.append(entry("Declassification authority", *authorities))
     if p.editions:
         out.append(entry("Published in", *[edition_html(e) for e in p.editions]))
+    related = [link_html(relation_url(r, links), r.as_printed or r.target or r.uri) if relation_url(r, links)
+               else r.as_printed for r in record.relations]
+    if related:
+        out.append(entry("Related", *[f"<span>{x}</span>" if x.startswith("<a ") else x for x in related]))
     if record.description.subjects:
         out.append(entry("Subjects", *record.description.subjects))
     out.append(entry("Language", record.language))
     return out
+
+
+def relation_url(relation, links: Urls) -> str | None:
+    """Where a related document is: its catalog record, else its URI."""
+    return links.record(relation.target) if relation.target else relation.uri
 
 
 def edition_html(edition) -> str:

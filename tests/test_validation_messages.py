@@ -29,7 +29,8 @@ from tests.conftest import write_record
 
 HULL = "hull-memorandum-1943-10-30"
 STALIN = "stalin-truman-1946-04-06"
-NEW_WARNINGS = ("en dash", "before it was sent", "natural order", "no page is labelled", "there is no part")
+NEW_WARNINGS = ("en dash", "before it was sent", "natural order", "no page is labelled", "there is no part",
+                "does not occur")
 """A fragment of each warning this issue adds: the corpora must not get any of them."""
 
 
@@ -482,3 +483,26 @@ def test_the_fixture_corpus_and_records_validate_as_before(tmp_path, capsys):
         assert main(["validate", str(folder)]) == 0
         out = capsys.readouterr().out
         assert not [line for line in out.splitlines() if any(f in line for f in NEW_WARNINGS)], out
+
+
+# -- quotes that must occur on their page ----------------------------------------------------------------
+
+def test_a_correction_quoting_text_its_page_does_not_hold_is_a_warning():
+    record = fixture("hull-memorandum-1943-10-30")
+    page = record["pages"][0]
+    record["corrections"] = [{"page": page["label"], "original": "words nobody printed", "reading": "x"},
+                             {"page": page["label"], "original": page["text"][10:30], "reading": "x"}]
+    found = new_warnings(record)
+    assert any(w.endswith("corrections[0].original: 'words nobody printed' does not occur on page "
+                          f"'{page['label']}': quote the page verbatim") for w in found), found
+    assert not any("corrections[1]" in w for w in found)
+
+
+def test_a_footnote_mark_needs_as_many_occurrences_as_it_names():
+    record = fixture("harriman-roosevelt-1943-11-04")
+    record["footnotes"][2]["referenced_at"]["occurrence"] = 3  # the row of dots occurs twice
+    found = new_warnings(record)
+    assert any("footnotes[2].referenced_at.after:" in w and "does not occur 3 times" in w and "(found 2)" in w
+               for w in found), found
+    record["footnotes"][2]["referenced_at"]["occurrence"] = 2
+    assert not any("footnotes[2]" in w for w in new_warnings(record))

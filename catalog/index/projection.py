@@ -136,11 +136,13 @@ def search_texts(record: Record) -> tuple[str, str, str, str, str]:
     provenance = [prov.repository.name, prov.repository.division or "", prov.collection.name,
                   prov.collection.series or "", prov.collection.file or "", *facts.file_numbers(record),
                   *prov.classification.as_marked, *(m.text for m in prov.markings),
+                  *(f"{a.routed_as or ''} {a.initials or ''}" for a in [*record.creators, *record.recipients]),
                   *(d.authority for d in facts.declassifications(record) if d.authority),
                   *(f"{e.title} {e.document_number or ''}" for e in prov.editions)]
     body = "\n\n".join(page.text for _part, page in record.all_pages())
     notes = [record.description.summary or "", *record.description.subjects,
              *(n.text for n in record.description.notes), *(f.text for f in record.footnotes),
-             *(c.reading for c in record.corrections)]
+             *(c.reading for c in record.corrections), *(a.text for a in record.annotations),
+             *(r.as_printed or "" for r in record.relations), record.dateline or "", record.signature or ""]
     return (record.title, "\n".join(people), "\n".join(p for p in provenance if p), body,
             "\n".join(n for n in notes if n))

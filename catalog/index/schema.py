@@ -22,7 +22,7 @@ What "public" means is written once, here: the `public_records` view and its com
 
 from __future__ import annotations
 
-INDEX_VERSION = 6
+INDEX_VERSION = 7
 
 PUBLIC = "public = 1"
 """A record is public when it is open, or restricted with a release date that has passed."""

@@ -78,7 +78,9 @@ def dc_elements(record: Record, urls: Urls) -> list[tuple[str, str]]:
         "identifier": [urls.record(record.id), urls.manifest(record.id)],
         "source": [_source(record)],
         "language": [record.language],
-        "relation": [f"Collection: {collection}", *_editions(record)],
+        "relation": [f"Collection: {collection}", *_editions(record),
+                     *(f"{r.type.capitalize()}: {urls.record(r.target) if r.target else r.uri or r.as_printed}"
+                       for r in record.relations)],
         "coverage": [*facts.place_names(record), facts.decade(record)],
         "rights": rights,
     }

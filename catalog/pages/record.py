@@ -109,6 +109,8 @@ def history(record: Record, links) -> list[dict]:
     created += [agent_fact(p, links) for p in facts.agents_by_side(record.creators, facts.CREATOR)]
     created += [place_fact(p, links) for p in record.places if p.role in CREATION_PLACES]
     created += transmission_facts(prov.transmission)
+    for leg, relay in enumerate(prov.relays, 2):
+        created += [dict(f, label=f"{f['label']} (leg {leg})") for f in transmission_facts(relay)]
     created += marking_facts(prov.markings, ("precedence", "routing", "paraphrase"))
     if prov.paraphrase:
         created.append(fact("Text", "A paraphrase, not the text as sent"))
