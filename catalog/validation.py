@@ -798,7 +798,7 @@ def _quoted_text_occurs(record: Record):
                 f.referenced_at.part, f.referenced_at.occurrence)
                for i, f in enumerate(record.footnotes) if f.referenced_at and f.referenced_at.after]
     for where, field, quote, label, part, occurrence in quotes:
-        if label not in _labels(record, part):
+        if (record.parts and part is not None and part > len(record.parts)) or label not in _labels(record, part):
             continue  # reported by _page_references
         text = "\n".join(page.text for index, (in_part, page) in enumerate(_pages_with_part(record))
                          if page.label == label and (part is None or in_part == part))
