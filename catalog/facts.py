@@ -100,6 +100,12 @@ def editor_names(found: Edition) -> list[str]:
     return [e if isinstance(e, str) else e.name for e in found.editors]
 
 
+def editors_text(found: Edition) -> str:
+    """'Ray Carey (general editor), Richardson Dougall (volume editor)'."""
+    return ", ".join(e if isinstance(e, str) else f"{e.name} ({e.role})" if e.role != "editor" else e.name
+                     for e in found.editors)
+
+
 def locator_text(located: Locator | None) -> str:
     """'part 2, page -2-, top right' — where a marking, stamp or annotation sits; '' when unknown."""
     if located is None:

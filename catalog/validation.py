@@ -15,9 +15,11 @@ import calendar
 import codecs
 import datetime as dt
 import difflib
+import functools
 import itertools
 import json
 import re
+import typing
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -777,10 +779,11 @@ def _page_references(record: Record):
     """Footnote marks, corrections, markings, stamps and annotations name a page by its printed label
     (every field called `page` does); a label no page has is a typo, or a page left out."""
     for where, found in _walk(record, ()):
-        label = getattr(found, "page", None)
+        fields = type(found).model_fields
+        label = found.page if "page" in fields else None
         if not isinstance(label, str):
             continue
-        part = getattr(found, "part", None)
+        part = found.part if "part" in fields else None
         if record.parts and part is not None and part > len(record.parts):
             yield (*where, "part"), f"there is no part {part}: the record has {len(record.parts)} parts"
             continue
@@ -837,8 +840,18 @@ def _walk(value: object, where: tuple):
     """(field path, model object) for the record and every object inside it."""
     if isinstance(value, BaseModel):
         yield where, value
-        for name in type(value).model_fields:
+        for name in _nested_fields(type(value)):
             yield from _walk(getattr(value, name), (*where, name))
     elif isinstance(value, list | tuple):
         for index, item in enumerate(value):
             yield from _walk(item, (*where, index))
+
+
+@functools.cache
+def _nested_fields(model: type[BaseModel]) -> tuple[str, ...]:
+    """The fields of `model` that can hold models (texts and numbers are never walked into)."""
+    def holds_models(annotation) -> bool:
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            return True
+        return any(holds_models(arg) for arg in typing.get_args(annotation))
+    return tuple(name for name, field in model.model_fields.items() if holds_models(field.annotation))

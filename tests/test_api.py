@@ -85,3 +85,17 @@ def test_real_server_serves_the_api_and_survives_a_bad_file(live_server):
             response = requests.get(f"{live_server.url}/api/records/{record_id}", timeout=10)
             assert response.status_code == 200
             assert json.loads(response.content)["id"] == record_id
+
+
+def test_health_lists_the_warnings_of_served_records_but_never_of_restricted_ones(make_app, records_dir):
+    record = json.loads((records_dir / "hull-memorandum-1943-10-30.json").read_text(encoding="utf-8"))
+    record["provenance"]["file_number"] = "740.0011 Moscow/10-3043"  # a hyphen where the en dash belongs
+    write_record(records_dir, record)
+    hidden = json.loads((records_dir / "sealed-telegram-1944-01-01.json").read_text(encoding="utf-8"))
+    hidden["provenance"]["file_number"] = "761.93/10-3043"
+    write_record(records_dir, hidden)
+    health = make_app(records_dir).test_client().get("/api/health").get_json()
+    assert health["status"] == "ok"  # warnings do not degrade: the records are served
+    assert [w["path"] for w in health["warnings"]] == ["records/hull-memorandum-1943-10-30.json"]
+    assert "en dash" in health["warnings"][0]["warnings"][0]
+    assert "sealed" not in json.dumps(health) and "761.93" not in json.dumps(health)

@@ -95,6 +95,7 @@ def health() -> Response:
         "bad_files": len(problems),
         "problems": problems,
         "faults": faults,
+        "warnings": index.warnings(),
         "last_change": index.last_change(),
     })
 

@@ -19,6 +19,7 @@ from catalog import facts
 from catalog.model import Record
 from catalog.validation import Problem
 from catalog.validation import check_bytes
+from catalog.validation import record_warnings
 
 FACETS = ("collection", "repository", "type", "classification", "decade", "year", "creator", "recipient", "place")
 
@@ -37,6 +38,8 @@ class PreparedFile:
     columns: dict | None = None
     facets: list | None = None
     texts: tuple | None = None
+    warnings: list[str] | None = None
+    """What `catalog validate` warns about the record (it is served all the same)."""
 
 
 def content_hash(record: Record) -> str:
@@ -81,6 +84,8 @@ def prepare_bytes(name: str, stamp: tuple[int, int], data: bytes, today: str) ->
         return PreparedFile(name, stamp, [str(p) for p in problems])
     columns = index_columns(record)
     columns["public"] = int(record.is_public(dt.date.fromisoformat(today)))
+    warnings = [str(w) for w in record_warnings(record, shown)]
+    columns["warnings"] = json.dumps(warnings, ensure_ascii=False) if warnings else None
     return PreparedFile(name, stamp, [], record.id, content_hash(record), compress_source(data), columns,
                         facet_values(record), search_texts(record))
 

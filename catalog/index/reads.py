@@ -180,6 +180,13 @@ class Reading:
                         "serving_last_valid_version": row["served"] is not None})
         return out
 
+    def warnings(self) -> list[dict]:
+        """What `catalog validate` warns about served records (public ones only: a warning may quote the
+        record, and a restricted record's text never leaves the index)."""
+        return [{"path": f"records/{row['path']}", "warnings": json.loads(row["warnings"])}
+                for row in self.db.execute("SELECT path, warnings FROM public_records WHERE warnings IS NOT NULL "
+                                           "ORDER BY path")]
+
     def faults(self) -> list[dict]:
         """What keeps the index from following the folder right now (empty when all is well)."""
         found = [dict(row) for row in self.db.execute("SELECT kind, reason, since FROM faults ORDER BY kind")]

@@ -22,7 +22,7 @@ What "public" means is written once, here: the `public_records` view and its com
 
 from __future__ import annotations
 
-INDEX_VERSION = 7
+INDEX_VERSION = 8
 
 PUBLIC = "public = 1"
 """A record is public when it is open, or restricted with a release date that has passed."""
@@ -52,7 +52,8 @@ CREATE TABLE records (
     page_count INTEGER NOT NULL,
     access TEXT NOT NULL,
     release_date TEXT,
-    public INTEGER NOT NULL
+    public INTEGER NOT NULL,
+    warnings TEXT
 );
 CREATE INDEX records_public_date ON records(public, date, id);
 CREATE INDEX records_public_title ON records(public, title, id);

@@ -50,7 +50,11 @@ def agent_fact(person: facts.Person, links) -> dict:
         value += f", {agent.office}"
     if agent.as_printed:
         value += f" (printed “{agent.as_printed}”)"
-    return fact(agent.role.capitalize(), value, agent.note, links.facet(person.facet, agent.name))
+    extras = ["signature supplied by the editors" if agent.signature_supplied else "",
+              f"initials “{agent.initials}”" if agent.initials else "",
+              f"routed as “{agent.routed_as}”" if agent.routed_as else ""]
+    note = "; ".join(x for x in [*extras, agent.note or ""] if x) or None
+    return fact(agent.role.capitalize(), value, note, links.facet(person.facet, agent.name))
 
 
 def place_fact(place: Place, links) -> dict:
@@ -141,7 +145,7 @@ def history(record: Record, links) -> list[dict]:
     published = []
     for edition in prov.editions:
         details = [edition.publisher, str(edition.year) if edition.year else None,
-                   f"edited by {', '.join(facts.editor_names(edition))}" if edition.editors else None,
+                   f"edited by {facts.editors_text(edition)}" if edition.editors else None,
                    f"document {edition.document_number}" if edition.document_number else None,
                    f"record {edition.record_id}" if edition.record_id else None,
                    f"pp. {edition.pages}" if edition.pages else None]
@@ -186,6 +190,9 @@ def people(record: Record, links) -> list[dict]:
 
     for person in [*facts.creators(record), *facts.recipients(record)]:
         add(person.name, person.agent.role, person.facet, person.agent.office)
+        found[person.name].setdefault("authority", [])
+        found[person.name]["authority"] += [link.uri for link in person.agent.authority
+                                             if link.uri not in found[person.name]["authority"]]
     for person in record.persons_mentioned:
         add(person.name, "mentioned", None, person.note)
     for entry in found.values():
