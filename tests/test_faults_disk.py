@@ -78,16 +78,6 @@ def assert_caches_after_fault(client, folder: Path, served: bytes, url: str = FU
 
 
 @pytest.fixture
-def app(make_app, records_dir):
-    return make_app(records_dir)
-
-
-@pytest.fixture
-def client(app):
-    return app.test_client()
-
-
-@pytest.fixture
 def iiif_log(caplog):
     caplog.set_level(logging.WARNING, logger=IIIF_LOGGER)
     return caplog
