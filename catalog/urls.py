@@ -95,6 +95,10 @@ class Urls:
     def viewer(self, record_id: str) -> str:
         return self._at(f"/iiif/{record_id}/viewer")
 
+    def discovery(self, page: int | None = None) -> str:
+        """IIIF Change Discovery: the OrderedCollection, or one of its pages (numbered from 0)."""
+        return self._at("/iiif/discovery" + (f"/{page}" if page is not None else ""))
+
     # -- OAI-PMH ---------------------------------------------------------------------------------
     def oai(self, query=None) -> str:
         return self._at("/oai", query)

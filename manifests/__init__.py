@@ -1,4 +1,5 @@
-"""IIIF for the catalog: Presentation 3.0 manifests and collections, page images, the Mirador viewer."""
+"""IIIF for the catalog: Presentation 3.0 manifests and collections, page images, the Mirador viewer,
+and Change Discovery (what changed, for aggregators)."""
 
 from __future__ import annotations
 
@@ -10,10 +11,12 @@ from catalog.http import json_http_error
 
 def init_app(app: Flask) -> None:
     """Register the IIIF routes, JSON errors under /iiif/, and the `iiif` and `viewer` capabilities."""
+    from manifests import discovery
     from manifests import iiif
     from manifests import viewer
 
     app.register_blueprint(iiif.blueprint)
+    app.register_blueprint(discovery.blueprint)
     app.register_blueprint(viewer.blueprint)
     handle_errors(app, ("/iiif/",), json_http_error)
     app.extensions["catalog.capabilities"]["iiif"] = True

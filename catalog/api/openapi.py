@@ -32,6 +32,39 @@ def _iiif_object(kind: str) -> dict:
             "properties": {"type": {"const": kind}, "id": {"type": "string", "pattern": "^https?://"}}}
 
 
+def _page_reference(kind: str) -> dict:
+    return {"type": "object", "required": ["id", "type"],
+            "properties": {"id": {"type": "string", "pattern": "^https?://"}, "type": {"const": kind}}}
+
+
+ACTIVITY = {"type": "object", "required": ["type", "object", "endTime"], "properties": {
+    "type": {"enum": ["Create", "Update", "Delete"]},
+    "object": {"type": "object", "required": ["id", "type"], "properties": {
+        "id": {"type": "string", "pattern": "^https?://"}, "type": {"enum": ["Manifest", "Collection"]}}},
+    "endTime": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$"}}}
+"""An IIIF Change Discovery Activity as /iiif/discovery/{page} lists them."""
+
+
+def _discovery_collection() -> dict:
+    schema = _iiif_object("OrderedCollection")
+    schema["required"] = [*schema["required"], "totalItems", "first", "last"]
+    schema["properties"] |= {"totalItems": {"type": "integer", "minimum": 0},
+                             "first": _page_reference("OrderedCollectionPage"),
+                             "last": _page_reference("OrderedCollectionPage")}
+    return schema
+
+
+def _discovery_page() -> dict:
+    schema = _iiif_object("OrderedCollectionPage")
+    schema["required"] = [*schema["required"], "partOf", "startIndex", "orderedItems"]
+    schema["properties"] |= {"partOf": _page_reference("OrderedCollection"),
+                             "startIndex": {"type": "integer", "minimum": 0},
+                             "prev": _page_reference("OrderedCollectionPage"),
+                             "next": _page_reference("OrderedCollectionPage"),
+                             "orderedItems": {"type": "array", "items": ACTIVITY}}
+    return schema
+
+
 def openapi_document(base_url: str, max_per_page: int) -> dict:
     """The description, with limits read from the settings and the record body from the published schema."""
     page_params = [
@@ -74,6 +107,14 @@ def openapi_document(base_url: str, max_per_page: int) -> dict:
                 "parameters": [SLUG, {"name": "page", "in": "path", "required": True,
                                       "schema": {"type": "integer", "minimum": 1}}],
                 "responses": _responses(_json(_iiif_object("Collection"), IIIF_TYPES), 404)}},
+            "/iiif/discovery": {"get": {
+                "summary": "IIIF Change Discovery 1.0 OrderedCollection: changes to manifests and collections",
+                "responses": _responses(_json(_discovery_collection(), IIIF_TYPES))}},
+            "/iiif/discovery/{page}": {"get": {
+                "summary": "One page of IIIF Change Discovery activities, oldest first (pages from 0)",
+                "parameters": [{"name": "page", "in": "path", "required": True,
+                                "schema": {"type": "integer", "minimum": 0}}],
+                "responses": _responses(_json(_discovery_page(), IIIF_TYPES), 404)}},
             "/iiif/{record_id}/canvas/{n}/annotations": {"get": {
                 "summary": "A page's transcription and footnotes as a IIIF AnnotationPage",
                 "parameters": [RECORD_ID, PAGE_NUMBER],

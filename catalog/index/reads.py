@@ -6,6 +6,10 @@ lists them as the protocol a second backend (a server database) implements.
 
 from __future__ import annotations
 
+import bisect
+import dataclasses
+import heapq
+import itertools
 import json
 import os
 import re
@@ -34,6 +38,29 @@ def _free_bytes(folder) -> int | None:
 
 def _valid_id(record_id: object) -> bool:
     return isinstance(record_id, str) and VALID_ID.fullmatch(record_id) is not None
+
+
+CHANGE_KINDS = ("record", "collection", "collections")
+"""What a change is about, in the order changes of one datestamp are listed: a record's manifest,
+then an archival collection (after the members whose change dated it), then the collection of them all."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Change:
+    """One entry of the change stream (IIIF Change Discovery): what changed, its latest datestamp, and
+    whether it is served now (False: removed, restricted, or, for a collection, left with no public member).
+
+    `key` is the record id for a record, the slug for an archival collection, "" for the collection of all."""
+
+    kind: str
+    key: str
+    datestamp: str
+    live: bool
+
+    @property
+    def position(self) -> tuple[str, int, str]:
+        """Where the change sorts in the stream: (datestamp, kind, key)."""
+        return self.datestamp, CHANGE_KINDS.index(self.kind), self.key
 
 
 class Reading:
@@ -169,6 +196,85 @@ class Reading:
 
     def oai_record(self, item: oai.Item) -> Record:
         return self.record_from(item.row["record_id"], item.row["content_hash"], item.row["source"])
+
+    # -- the change stream (IIIF Change Discovery) -------------------------------------------
+    def change_count(self) -> int:
+        """How many entries `changes` lists in all."""
+        return self.cache.get(("change count",),
+                              lambda: self._ledger_change_count() + len(self._collection_changes()))
+
+    def changes(self, offset: int, limit: int) -> list[Change]:
+        """Entries `offset` to `offset + limit` of the change stream, in (datestamp, kind, key) order.
+
+        One entry per ledger entry that was ever public (its latest state only: the ledger keeps one
+        datestamp per id), one per archival collection that ever had a public member, dated by the
+        latest change among its members (a member's own datestamp, or when one left it), and one for
+        the collection of them all, dated by the latest of those. Datestamps never go backwards, so a
+        change moves its entry to the end of the stream: the entries after its old place move one
+        place forward, and a client walking backwards from the end sees some twice, never misses one.
+        """
+        if offset < 0 or limit <= 0:
+            return []
+        collections = self._collection_changes()
+        before = bisect.bisect_left(self._collection_positions(), offset)  # collection entries before it
+        records = self._ledger_changes(offset - before, limit)
+        merged = heapq.merge(records, collections[before:before + limit], key=lambda change: change.position)
+        return list(itertools.islice(merged, limit))
+
+    def _ledger_change_count(self) -> int:
+        return self.cache.get(("ledger change count",), lambda: self.db.execute(
+            "SELECT COUNT(*) FROM ledger WHERE ever_public = 1").fetchone()[0])
+
+    def _ledger_changes(self, start: int, limit: int) -> list[Change]:
+        """Ledger entries `start` to `start + limit` in (datestamp, id) order; read from the far end when
+        nearer to it (a client reads the last pages first)."""
+        total = self._ledger_change_count()
+        end = min(total, start + limit)
+        if start >= end:
+            return []
+        backwards = start > total - end
+        order = "DESC" if backwards else "ASC"
+        rows = self.db.execute(
+            f"SELECT l.id, l.datestamp, {oai.LIVE} AND r.rowid IS NOT NULL AS live FROM "
+            f"(SELECT id, datestamp, public, deleted_at FROM ledger WHERE ever_public = 1 "
+            f"ORDER BY datestamp {order}, id {order} LIMIT ? OFFSET ?) l "
+            "LEFT JOIN public_records r ON r.id = l.id",
+            (end - start, total - end if backwards else start)).fetchall()
+        return sorted((Change("record", row["id"], row["datestamp"], bool(row["live"])) for row in rows),
+                      key=lambda change: change.position)
+
+    def _collection_changes(self) -> list[Change]:
+        return self.cache.get(("collection changes",), self._dated_collections)
+
+    def _dated_collections(self) -> list[Change]:
+        """Archival collections (by slug, as /iiif/collection/<slug> serves them) and the collection of
+        them all, each dated by the latest change among its members, in stream order."""
+        dated: dict[str, list] = {}  # slug: [latest change, has a public member]
+        for row in self.db.execute(
+                "SELECT f.value AS name, MAX(l.datestamp) AS changed FROM facets f "
+                "CROSS JOIN public_records r ON r.rowid = f.record_rowid CROSS JOIN ledger l ON l.id = r.id "
+                "WHERE f.facet = 'collection' GROUP BY f.value"):
+            entry = dated.setdefault(slugify(row["name"]), [row["changed"], True])
+            entry[0] = max(entry[0], row["changed"])
+        for row in self.db.execute("SELECT value AS name, MAX(left_at) AS changed FROM set_departures "
+                                   "WHERE facet = 'collection' GROUP BY value"):
+            entry = dated.setdefault(slugify(row["name"]), [row["changed"], False])
+            entry[0] = max(entry[0], row["changed"])
+        found = [Change("collection", slug, changed, live) for slug, (changed, live) in dated.items()]
+        if found:
+            found.append(Change("collections", "", max(change.datestamp for change in found), True))
+        return sorted(found, key=lambda change: change.position)
+
+    def _collection_positions(self) -> list[int]:
+        """Where each collection entry stands in the whole stream: after every ledger entry of its
+        datestamp or earlier (counted from the end, where collections' latest changes usually are)."""
+        def positions() -> list[int]:
+            total, collections = self._ledger_change_count(), self._collection_changes()
+            later = {datestamp: self.db.execute("SELECT COUNT(*) FROM ledger WHERE datestamp > ? "
+                                                "AND ever_public = 1", (datestamp,)).fetchone()[0]
+                     for datestamp in {change.datestamp for change in collections}}
+            return [n + total - later[change.datestamp] for n, change in enumerate(collections)]
+        return self.cache.get(("collection change positions",), positions)
 
     # -- the catalog's state -------------------------------------------------------------------
     def problems(self) -> list[dict]:

@@ -13,6 +13,7 @@ import logging
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -34,6 +35,9 @@ from catalog.index.schema import STATE_SCHEMA
 log = logging.getLogger("catalog.index")
 
 Clock = Callable[[], dt.datetime]
+
+INODE_CHECK_SECONDS = 1.0
+"""How often a thread checks that the index file is still the one it has open (a heal replaces it)."""
 
 REBUILDING = "index.rebuilding"
 """Marker file (holding the healer's pid) while a corrupted index is being built anew."""
@@ -77,8 +81,13 @@ class SQLiteIndex(Refreshing, Reading):
     def db(self) -> sqlite3.Connection:
         """This thread's connection, opened anew when the index file was replaced (after a heal)."""
         conn = getattr(self._local, "conn", None)
-        if conn is not None and self._local.pid == os.getpid() and self._local.inode == file_inode(self.index_path):
-            return conn
+        if conn is not None and self._local.pid == os.getpid():
+            now = time.monotonic()
+            if now - self._local.checked < INODE_CHECK_SECONDS:
+                return conn
+            self._local.checked = now
+            if self._local.inode == file_inode(self.index_path):
+                return conn
         if conn is not None:
             with contextlib.suppress(sqlite3.Error):
                 conn.close()
@@ -94,6 +103,7 @@ class SQLiteIndex(Refreshing, Reading):
         self._local.conn = conn
         self._local.pid = os.getpid()
         self._local.inode = file_inode(self.index_path)
+        self._local.checked = time.monotonic()
         return conn
 
     def _migrate(self) -> None:
@@ -127,16 +137,17 @@ class SQLiteIndex(Refreshing, Reading):
         if not self._healing.acquire(blocking=False):
             return
         marker = self.instance_dir / REBUILDING
+        damaged = getattr(self._local, "inode", None)  # the file this thread found corrupted
+        self._local.conn = None  # whatever happens, this thread reopens the index file next time
         try:
             with self._lock_file(blocking=True):
-                if file_inode(self.index_path) != getattr(self._local, "inode", None) and self._readable():
-                    return  # another process healed it while we waited
+                if damaged is not None and file_inode(self.index_path) != damaged:
+                    return  # another process set it aside and built a new one while we waited
                 marker.write_text(str(os.getpid()))
                 stamp = self.clock().strftime("%Y%m%dT%H%M%S")
                 log.error("the index %s is corrupted (%s): set aside as %s.corrupt-%s and rebuilt from %s; "
                           "the OAI-PMH ledger is kept", self.index_path, error, self.index_path.name, stamp,
                           self.records_dir)
-                self._local.conn = None
                 for suffix in ("", "-wal", "-shm"):
                     path = self.index_path.with_name(self.index_path.name + suffix)
                     if path.exists():
@@ -151,13 +162,6 @@ class SQLiteIndex(Refreshing, Reading):
         finally:
             marker.unlink(missing_ok=True)
             self._healing.release()
-
-    def _readable(self) -> bool:
-        try:
-            self.db.execute("SELECT COUNT(*) FROM records").fetchone()
-            return True
-        except sqlite3.DatabaseError:
-            return False
 
     @staticmethod
     def _move_ledger_out_of_the_index(db: sqlite3.Connection) -> None:
