@@ -92,6 +92,12 @@ class Urls:
     def iiif_collection(self, slug: str | None = None, page: int | None = None) -> str:
         return self._at("/iiif/collection" + (f"/{slug}" if slug else "") + (f"/{page}" if page else ""))
 
+    def content_search(self, record_id: str, version: int) -> str:
+        return self._at(f"/iiif/{record_id}/search/{version}")
+
+    def autocomplete(self, record_id: str, version: int) -> str:
+        return self._at(f"/iiif/{record_id}/autocomplete/{version}")
+
     def viewer(self, record_id: str) -> str:
         return self._at(f"/iiif/{record_id}/viewer")
 

@@ -11,12 +11,14 @@ from catalog.http import json_http_error
 
 def init_app(app: Flask) -> None:
     """Register the IIIF routes, JSON errors under /iiif/, and the `iiif` and `viewer` capabilities."""
+    from manifests import content_search
     from manifests import discovery
     from manifests import iiif
     from manifests import viewer
 
     app.register_blueprint(iiif.blueprint)
     app.register_blueprint(discovery.blueprint)
+    app.register_blueprint(content_search.blueprint)
     app.register_blueprint(viewer.blueprint)
     handle_errors(app, ("/iiif/",), json_http_error)
     app.extensions["catalog.capabilities"]["iiif"] = True

@@ -119,6 +119,14 @@ def openapi_document(base_url: str, max_per_page: int) -> dict:
                 "summary": "A page's transcription and footnotes as a IIIF AnnotationPage",
                 "parameters": [RECORD_ID, PAGE_NUMBER],
                 "responses": _responses(_json(_iiif_object("AnnotationPage"), IIIF_TYPES), 404)}},
+            **{f"/iiif/{{record_id}}/{service}/{version}": {"get": {
+                "summary": f"IIIF Content Search {version}.0 {label} inside one document",
+                "parameters": [RECORD_ID, {"name": "q", "in": "query", "required": True,
+                                           "schema": {"type": "string", "minLength": 1, "maxLength": 200}}],
+                "responses": _responses(_json({"type": "object"}, ("application/ld+json", "application/json")),
+                                        400, 404)}}
+               for service, label in (("search", "search"), ("autocomplete", "autocomplete"))
+               for version in (1, 2)},
             "/iiif/{record_id}/transcription.txt": {"get": {
                 "summary": "The transcription as plain text",
                 "parameters": [RECORD_ID],

@@ -344,6 +344,11 @@ class SearchTerms:
                 if counted is not None:
                     self._needles[column] = None if None in needles else counted + [b" " + n for n in needles]
 
+    def pattern(self, column: str) -> re.Pattern | None:
+        """The search's words in one column's text, as a regular expression (case and diacritics fold
+        as in the index): IIIF Content Search finds the matches inside a document with it."""
+        return self._patterns.get(column)
+
     @functools.cached_property
     def _patterns(self) -> dict[str, re.Pattern]:
         return {column: re.compile(WORD_BEFORE + "(?:" + "|".join(dict.fromkeys(sources)) + ")", re.IGNORECASE)

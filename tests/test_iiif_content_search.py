@@ -1,0 +1,95 @@
+"""IIIF Content Search 1.0 and 2.0 inside a document: the answers have the shapes the specifications
+give (and Mirador, Universal Viewer and Clover read), find what the catalog's search finds (case and
+diacritics folded, phrases kept together), point at the right page, and keep restricted records closed."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.conftest import RESTRICTED_ID
+from tests.conftest import write_record
+
+STALIN = "stalin-truman-1946-04-06"
+
+
+def manifest_pages(client, record_id: str) -> dict[str, str]:
+    """canvas id → the verbatim text of its page, from the record as stored (pages in reading order)."""
+    record = client.get(f"/api/records/{record_id}").get_json()
+    pages = record.get("pages") or [page for part in record["parts"] for page in part["pages"]]
+    return {f"http://localhost/iiif/{record_id}/canvas/{n}": page["text"] for n, page in enumerate(pages, 1)}
+
+
+def occurrences(texts, word: str) -> int:
+    return sum(len(re.findall(rf"\b{word}\b", text, re.IGNORECASE)) for text in texts)
+
+
+def test_version_1_is_an_annotation_list_with_hits(read_client):
+    answer = read_client.get(f"/iiif/{STALIN}/search/1?q=iran")
+    assert answer.status_code == 200 and answer.headers["Access-Control-Allow-Origin"] == "*"
+    body = answer.get_json(force=True)
+    assert body["@context"] == ["http://iiif.io/api/presentation/2/context.json",
+                                "http://iiif.io/api/search/1/context.json"]
+    assert body["@type"] == "sc:AnnotationList" and body["@id"].endswith(f"/iiif/{STALIN}/search/1?q=iran")
+    pages = manifest_pages(read_client, STALIN)
+    assert body["within"] == {"@type": "sc:Layer", "total": occurrences(pages.values(), "iran")} and body["hits"]
+    resources = {r["@id"]: r for r in body["resources"]}
+    assert len(resources) == len(body["hits"]) == body["within"]["total"]
+    for hit in body["hits"]:
+        assert hit["@type"] == "search:Hit" and hit["match"].lower() == "iran"
+        annotation = resources[hit["annotations"][0]]
+        assert annotation["@type"] == "oa:Annotation" and annotation["motivation"] == "sc:painting"
+        assert annotation["resource"] == {"@type": "cnt:ContentAsText", "chars": hit["match"]}
+        assert hit["before"] + hit["match"] + hit["after"] in pages[annotation["on"]]  # on the page it names
+
+
+def test_version_2_is_an_annotation_page_of_highlights_with_text_quotes(read_client):
+    body = read_client.get(f'/iiif/{STALIN}/search/2?q="soviet government"').get_json(force=True)
+    assert body["@context"] == "http://iiif.io/api/search/2/context.json" and body["type"] == "AnnotationPage"
+    pages = manifest_pages(read_client, STALIN)
+    assert body["partOf"]["total"] == len(body["items"]) == occurrences(pages.values(), "soviet government") > 0
+    for item in body["items"]:
+        assert item["type"] == "Annotation" and item["motivation"] == "highlighting"
+        target = item["target"]
+        assert target["type"] == "SpecificResource" and target["source"]["type"] == "Canvas"
+        assert target["source"]["partOf"] == [{"id": f"http://localhost/iiif/{STALIN}/manifest", "type": "Manifest"}]
+        quote = target["selector"][0]
+        assert quote["type"] == "TextQuoteSelector" and quote["exact"].lower() == "soviet government"
+        assert quote["prefix"] + quote["exact"] + quote["suffix"] in pages[target["source"]["id"]]
+
+
+def test_case_and_diacritics_fold_and_phrases_stay_together(make_app, records_dir, synthetic):
+    record = synthetic(3)
+    record["access"] = {"status": "open"}
+    pages = record["pages"] if "pages" in record else record["parts"][0]["pages"]
+    pages[0]["text"] = "The Foxtröt memorandum. FOXTROT again; foxtrot alone. Trot fox."
+    write_record(records_dir, record)
+    client = make_app(records_dir).test_client()
+    found = client.get(f"/iiif/{record['id']}/search/1?q=foxtrot").get_json(force=True)
+    assert [hit["match"] for hit in found["hits"]] == ["Foxtröt", "FOXTROT", "foxtrot"]
+    phrase = client.get(f'/iiif/{record["id"]}/search/1?q="trot fox"').get_json(force=True)
+    assert [hit["match"] for hit in phrase["hits"]] == ["Trot fox"]
+    excluded = client.get(f"/iiif/{record['id']}/search/1?q=foxtrot -memorandum").get_json(force=True)
+    assert excluded["within"]["total"] == 0  # as in the catalog: a document with the excluded word is no match
+
+
+def test_autocomplete_offers_the_documents_own_words(read_client):
+    one = read_client.get(f"/iiif/{STALIN}/autocomplete/1?q=Sov").get_json(force=True)
+    assert one["@type"] == "search:TermList" and one["terms"]
+    assert all(term["match"].startswith("sov") and term["count"] > 0 for term in one["terms"])
+    assert one["terms"][0]["url"].endswith(f"/iiif/{STALIN}/search/1?q={one['terms'][0]['match']}")
+    two = read_client.get(f"/iiif/{STALIN}/autocomplete/2?q=sov").get_json(force=True)
+    assert two["type"] == "TermPage" and [i["value"] for i in two["items"]] == [t["match"] for t in one["terms"]]
+
+
+@pytest.mark.parametrize("path", [f"/iiif/{RESTRICTED_ID}/search/1?q=telegram", f"/iiif/{RESTRICTED_ID}/search/2?q=a",
+                                  f"/iiif/{RESTRICTED_ID}/autocomplete/1?q=t", "/iiif/no-such-record/search/1?q=a"])
+def test_restricted_and_unknown_documents_are_404(read_client, path):
+    assert read_client.get(path).status_code == 404
+
+
+@pytest.mark.parametrize("query", ["", "?q=", '?q="', "?q=-alone"])
+def test_a_search_with_nothing_to_look_for_is_400_with_a_message(read_client, query):
+    answer = read_client.get(f"/iiif/{STALIN}/search/1{query}")
+    assert answer.status_code == 400 and answer.get_json()["error"]["message"]
