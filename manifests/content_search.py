@@ -29,7 +29,6 @@ from catalog.model import Record
 from catalog.query import QueryError
 from catalog.query import parse
 from catalog.query import tokens
-from catalog.urls import Urls
 from manifests.iiif import dump
 from manifests.iiif import iiif_response
 from manifests.iiif import public_record
@@ -39,8 +38,6 @@ blueprint = Blueprint("content_search", __name__)
 SEARCH1_CONTEXT = "http://iiif.io/api/search/1/context.json"
 SEARCH2_CONTEXT = "http://iiif.io/api/search/2/context.json"
 PRESENTATION2_CONTEXT = "http://iiif.io/api/presentation/2/context.json"
-SEARCH1_PROFILE = "http://iiif.io/api/search/1/search"
-AUTOCOMPLETE1_PROFILE = "http://iiif.io/api/search/1/autocomplete"
 MAX_HITS = 500
 """Hits listed in one answer (the total is always given); a document rarely has more."""
 CONTEXT_CHARS = 40
@@ -68,17 +65,6 @@ class Hit:
     @property
     def after(self) -> str:
         return self.text[self.end:self.end + CONTEXT_CHARS]
-
-
-def service_references(record_id: str, links: Urls) -> list[dict]:
-    """What a manifest declares so viewers offer search: Content Search 1 and 2, each with autocomplete."""
-    return [
-        {"@id": links.content_search(record_id, 1), "@type": "SearchService1", "profile": SEARCH1_PROFILE,
-         "service": [{"@id": links.autocomplete(record_id, 1), "@type": "AutoCompleteService1",
-                      "profile": AUTOCOMPLETE1_PROFILE}]},
-        {"id": links.content_search(record_id, 2), "type": "SearchService2",
-         "service": [{"id": links.autocomplete(record_id, 2), "type": "AutoCompleteService2"}]},
-    ]
 
 
 def find(record: Record, q: str) -> list[Hit]:

@@ -1,4 +1,4 @@
-"""IIIF endpoints: Presentation 3.0 manifests, collections and annotation pages; Image API level 0.
+"""IIIF endpoints: Presentation 3.0 manifests, collections and annotation pages; Image API level 1.
 
 The HTTP behaviour viewers and caches rely on lives here: the IIIF content type (or plain JSON when
 asked), ETag and Last-Modified with 304s, and 404 for anything unknown or restricted. What goes in
@@ -139,15 +139,20 @@ def _collection_of_everything() -> str:
     items = [{"id": where.iiif_collection(c["slug"]), "type": "Collection", "label": presentation.lang(c["name"]),
               "summary": presentation.lang(_collection_summary(c))} for c in found]
     name = current_app.config["CATALOG_INSTITUTION_NAME"]
-    body = presentation.collection(where.iiif_collection(), f"{name}: all collections",
-                                   f"{total:,} public documents in {len(found)} archival collections.", items)
+    summary = f"{counted(total, 'public document')} in {counted(len(found), 'archival collection')}."
+    body = presentation.collection(where.iiif_collection(), f"{name}: all collections", summary, items)
     return dump(body)
+
+
+def counted(count: int, noun: str) -> str:
+    """'1 document', '2 documents', '1,000 documents': a viewer shows the summary as written."""
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"
 
 
 def _collection_summary(found: dict) -> str:
     years = f"{found['first_year']}–{found['last_year']}" if found["first_year"] != found["last_year"] \
         else str(found["first_year"])
-    return f"{found['count']:,} documents, {years}; held by {', '.join(found['repositories'])}."
+    return f"{counted(found['count'], 'document')}, {years}; held by {', '.join(found['repositories'])}."
 
 
 @blueprint.get("/iiif/collection/<slug>")
@@ -200,7 +205,7 @@ def _range(page: int, total: int) -> str:
     return f"{first:,}–{min(total, page * COLLECTION_PAGE_SIZE):,}"
 
 
-# -- page images (Image API 3.0, level 0) --------------------------------------------------------
+# -- page images (Image API 3.0, level 1) --------------------------------------------------------
 
 @blueprint.get("/iiif/image/<record_id>/<int:n>")
 def image_base(record_id: str, n: int) -> Response:
@@ -219,9 +224,9 @@ def image_info(record_id: str, n: int) -> Response:
 
 @blueprint.get("/iiif/image/<record_id>/<int:n>/<region>/<size>/<rotation>/<quality>.<fmt>")
 def image(record_id: str, n: int, region: str, size: str, rotation: str, quality: str, fmt: str) -> Response:
-    """The page image: a file send from the disk cache; from memory when it cannot be cached (a full
-    or read-only disk must not cost the viewer its image); 503 with Retry-After only when it cannot
-    even be rendered for lack of resources."""
+    """The page image: a file send from the disk cache for a size info.json lists; drawn in memory for
+    any other request, and when it cannot be cached (a full or read-only disk must not cost the viewer
+    its image); 503 with Retry-After only when it cannot even be rendered for lack of resources."""
     index = get_index()
     digest = index.content_hash(record_id)
     if digest is None:
@@ -233,25 +238,25 @@ def image(record_id: str, n: int, region: str, size: str, rotation: str, quality
         if not images.is_cached(path):  # the image folder was cleared: draw it again
             path = _draw(record_id, digest, n, region, size, rotation, quality, fmt)
         response = send_file(path, mimetype=images.FORMATS[fmt][1], conditional=True, max_age=IMAGE_MAX_AGE)
-    except images.ImageNotCached as uncached:
-        etag = hashlib.blake2b(uncached.data, digest_size=16).hexdigest()
-        response = send_file(io.BytesIO(uncached.data), mimetype=images.FORMATS[fmt][1], conditional=True,
+    except images.ImageInMemory as drawn:
+        etag = hashlib.blake2b(drawn.data, digest_size=16).hexdigest()
+        response = send_file(io.BytesIO(drawn.data), mimetype=images.FORMATS[fmt][1], conditional=True,
                              max_age=IMAGE_MAX_AGE, etag=etag)
     except images.RenderUnavailable as error:
         images.log.error("page image %s unavailable (503): %s", request.path, error)
         response = json_error(503, "The page image cannot be rendered right now; try again shortly.")
         response.headers["Retry-After"] = str(images.RETRY_AFTER)
         return response
-    response.headers["Link"] = '<http://iiif.io/api/image/3/level0.json>;rel="profile"'
+    response.headers["Link"] = f'<{images.PROFILE_URI}>;rel="profile"'
     return response
 
 
 def _draw(record_id: str, digest: str, n: int, region: str, size: str, rotation: str, quality: str,
           fmt: str) -> Path:
     """The image file for this request of this record version, checked and drawn if need be
-    (`images.ImageNotCached` carries the bytes when the file could not be written)."""
+    (`images.ImageInMemory` carries the bytes of an image not kept on disk)."""
     record = public_record(record_id)
     text = _page(record, n).text
-    wanted = images.requested_size(region, size, rotation, quality, fmt, *presentation.typescript.page_size(text))
+    wanted = images.parse_request(region, size, rotation, quality, fmt, *presentation.typescript.page_size(text))
     folder = Path(current_app.config["CATALOG_INSTANCE_DIR"]) / "iiif-images"
-    return images.cached_image(folder, record.id, digest, n, text, wanted, fmt)
+    return images.page_image(folder, record.id, digest, n, text, wanted)

@@ -3,6 +3,11 @@
 Pure functions of a record and the URL builder (`catalog.urls.Urls`, absolute), so every
 representation names the same ids. Values that carry links are the small HTML subset the
 Presentation API allows, with every record string escaped.
+
+Languages say who wrote a value: the document's own words (its title, its parts' titles, its
+transcription) carry the record's `language`; what the catalog writes (summaries, metadata, notes
+such as "(label supplied)") carries INTERFACE_LANGUAGE; a printed page label is language-neutral
+(`none`).
 """
 
 from __future__ import annotations
@@ -23,6 +28,8 @@ RIGHTS_URI_PREFIXES = ("http://creativecommons.org/licenses/", "http://creativec
                        "http://rightsstatements.org/vocab/")
 """The official schema accepts only these (and only in their http:// form)."""
 INTERFACE_LANGUAGE = "en"
+SEARCH1_PROFILE = "http://iiif.io/api/search/1/search"
+AUTOCOMPLETE1_PROFILE = "http://iiif.io/api/search/1/autocomplete"
 RENDERING_NOTE = "Rendering of the transcription, not a facsimile"
 
 
@@ -49,7 +56,7 @@ def manifest(record: Record, links: Urls, provider: dict) -> dict:
         "id": links.manifest(rid),
         "type": "Manifest",
         "label": lang(record.title, record.language),
-        "summary": lang(record.description.summary or record.title, record.language),
+        "summary": summary(record),
         "metadata": metadata(record, links),
         "requiredStatement": required_statement(record),
         "navDate": f"{record.date.date.isoformat()}T00:00:00Z",
@@ -61,8 +68,9 @@ def manifest(record: Record, links: Urls, provider: dict) -> dict:
         "rendering": [{"id": links.transcription_text(rid), "type": "Text",
                        "format": "text/plain", "label": lang("Transcription (plain text)")}],
         "partOf": [collection_reference(record.provenance.collection.name, links)],
-        "thumbnail": [thumbnail(canvases[0])],
+        "thumbnail": canvases[0]["thumbnail"],
         "behavior": [behavior(record)],
+        "service": search_services(rid, links),
         "items": canvases,
     }
     rights = rights_uri(record.rights.uri)
@@ -72,6 +80,24 @@ def manifest(record: Record, links: Urls, provider: dict) -> dict:
     if record.parts:
         out["structures"] = structures(record, links)
     return out
+
+
+def summary(record: Record) -> dict:
+    """The cataloger's summary, in the catalog's language; without one, the document's title in its own."""
+    if record.description.summary:
+        return lang(record.description.summary)
+    return lang(record.title, record.language)
+
+
+def search_services(record_id: str, links: Urls) -> list[dict]:
+    """What a manifest declares so viewers offer search: Content Search 1 and 2, each with autocomplete."""
+    return [
+        {"@id": links.content_search(record_id, 1), "@type": "SearchService1", "profile": SEARCH1_PROFILE,
+         "service": [{"@id": links.autocomplete(record_id, 1), "@type": "AutoCompleteService1",
+                      "profile": AUTOCOMPLETE1_PROFILE}]},
+        {"id": links.content_search(record_id, 2), "type": "SearchService2",
+         "service": [{"id": links.autocomplete(record_id, 2), "type": "AutoCompleteService2"}]},
+    ]
 
 
 def behavior(record: Record) -> str:
@@ -167,7 +193,7 @@ def page_image(page: Page, record_id: str, n: int, links: Urls) -> tuple[dict, i
         body = {"id": f"{service}/full/max/0/default.jpg", "type": "Image", "format": "image/jpeg",
                 "width": width, "height": height,
                 "service": [{"id": service, "type": "ImageService3", "profile": "level0"}]}
-        return body, width, height
+        return body, width, height  # the record's own service: only level 0 is assumed of it
     if page.image_url and page.width and page.height:
         return {"id": page.image_url, "type": "Image", "width": page.width, "height": page.height}, \
             page.width, page.height
@@ -183,13 +209,13 @@ def canvas(record: Record, links: Urls, n: int, part: Part | None, page: Page) -
     rid = record.id
     canvas_id = links.canvas(rid, n)
     body, width, height = page_image(page, rid, n, links)
-    label = page.label + (" (label supplied)" if page.label_supplied else "")
     out = {
         "id": canvas_id,
         "type": "Canvas",
-        "label": {"none": [label]},
+        "label": canvas_label(page),
         "width": width,
         "height": height,
+        "thumbnail": [thumbnail(body, links.image_service(rid, n))],
         "items": [{"id": f"{canvas_id}/paint", "type": "AnnotationPage", "items": [{
             "id": f"{canvas_id}/paint/image", "type": "Annotation", "motivation": "painting",
             "body": body, "target": canvas_id}]}],
@@ -198,6 +224,14 @@ def canvas(record: Record, links: Urls, n: int, part: Part | None, page: Page) -
     if body.get("label"):
         out["metadata"] = [entry("Image", RENDERING_NOTE)]
     return out
+
+
+def canvas_label(page: Page) -> dict:
+    """A printed page label is language-neutral; a supplied one is said so in English words, so the
+    whole label is English (a language map cannot tag part of a string)."""
+    if page.label_supplied:
+        return lang(f"{page.label} (label supplied)")
+    return {"none": [page.label]}
 
 
 def annotation_page(record: Record, links: Urls, n: int, page: Page, with_context: bool = False) -> dict:
@@ -223,18 +257,26 @@ def _in_part(record: Record, n: int, page: Page) -> bool:
 
 def text_annotation(annotation_id: str, target: str, text: str, language: str, label: str) -> dict:
     return {"id": annotation_id, "type": "Annotation", "motivation": "supplementing", "label": lang(label),
-            "body": {"type": "TextualBody", "value": text, "format": "text/plain", "language": language},
+            "body": {"type": "TextualBody", "value": text_html(text), "format": "text/html", "language": language},
             "target": target}
 
 
-def thumbnail(first_canvas: dict) -> dict:
-    body = first_canvas["items"][0]["items"][0]["body"]
-    service = body.get("service")
-    if not service or service[0]["profile"] != "level0" or "/iiif/image/" not in service[0]["id"]:
-        return {key: body[key] for key in ("id", "type", "format", "width", "height") if key in body}
+def text_html(text: str) -> str:
+    """Transcribed text as HTML that keeps its line breaks (viewers collapse those of plain text): one
+    paragraph, the text escaped, each line break a `<br/>`, the HTML the Presentation API allows (`p`
+    and `br` among its few tags; well-formed XML, starting with '<' and ending with '>')."""
+    return "<p>" + "<br/>".join(str(escape(line)) for line in text.splitlines()) + "</p>"
+
+
+def thumbnail(body: dict, rendering_service: str) -> dict:
+    """A small image for a Canvas. For our rendering, the size its service lists first (drawn once and
+    cached), as a plain image: a viewer loads that file rather than work out a size of its own.
+    A record's own image keeps its service, the only sure way to a smaller size of it."""
+    if [s["id"] for s in body.get("service", [])] != [rendering_service]:
+        return {key: body[key] for key in ("id", "type", "format", "width", "height", "service") if key in body}
     small = images.sizes(body["width"], body["height"])[0]
-    return {"id": f"{service[0]['id']}/full/{small['width']},{small['height']}/0/default.png", "type": "Image",
-            "format": "image/png", "width": small["width"], "height": small["height"], "service": service}
+    return {"id": f"{rendering_service}/full/{small['width']},{small['height']}/0/default.png", "type": "Image",
+            "format": "image/png", "width": small["width"], "height": small["height"]}
 
 
 def structures(record: Record, links: Urls) -> list[dict]:

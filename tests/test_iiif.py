@@ -1,4 +1,4 @@
-"""IIIF Presentation 3.0 and Image API level 0: conformance to the official schema, content, HTTP."""
+"""IIIF Presentation 3.0 and Image API level 1: conformance to the official schema, content, HTTP."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from PIL import Image
 
 from bench.generate import synthetic_record
 from manifests import iiif
+from manifests import presentation
 from tests.conftest import FIXTURE_RECORDS
 from tests.conftest import PUBLIC_IDS
 from tests.conftest import RESTRICTED_ID
@@ -110,8 +111,8 @@ def test_manifest_content(read_client):
     for canvas, page in zip(m["items"], record["pages"]):
         transcription = canvas["annotations"][0]["items"][0]
         assert transcription["motivation"] == "supplementing"
-        assert transcription["body"] == {"type": "TextualBody", "value": page["text"], "format": "text/plain",
-                                         "language": "en"}
+        assert transcription["body"] == {"type": "TextualBody", "value": presentation.text_html(page["text"]),
+                                         "format": "text/html", "language": "en"}
         assert transcription["target"] == canvas["id"]
     footnote = record["footnotes"][0]
     carrying = next(c for c in m["items"] if c["label"]["none"][0] == footnote["referenced_at"]["page"])
@@ -129,7 +130,7 @@ def test_compound_item_has_a_range_per_part(read_client):
     assert [item["id"] for r in m["structures"] for item in r["items"]] == [c["id"] for c in m["items"]]
 
 
-def test_page_images_are_level_0_renderings_of_the_transcription(read_client):
+def test_page_images_are_level_1_renderings_of_the_transcription(read_client):
     client = read_client
     m = client.get("/iiif/harriman-truman-1945-06-16/manifest").get_json(force=True)
     canvas = m["items"][0]
@@ -139,7 +140,7 @@ def test_page_images_are_level_0_renderings_of_the_transcription(read_client):
     assert info.headers["Content-Type"].startswith("application/ld+json")
     info = info.get_json(force=True)
     assert (info["type"], info["profile"], info["width"], info["height"]) == \
-        ("ImageService3", "level0", canvas["width"], canvas["height"])
+        ("ImageService3", "level1", canvas["width"], canvas["height"])
     for size in info["sizes"]:
         url = f"{info['id']}/full/{size['width']},{size['height']}/0/default.png".replace("http://localhost", "")
         response = client.get(url)
@@ -154,7 +155,7 @@ def test_page_images_are_level_0_renderings_of_the_transcription(read_client):
     assert client.get(thumb["id"].replace("http://localhost", "")).status_code == 200
     base = info["id"].replace("http://localhost", "")
     assert client.get(base).status_code == 303
-    for bad in ("/0,0,10,10/max/0/default.png", "/full/7,/0/default.png", "/full/max/90/default.png",
+    for bad in ("/full/full/0/default.png", "/full/5000,/0/default.png", "/full/max/90/default.png",
                 "/full/max/0/bitonal.png", "/full/max/0/default.gif"):
         response = client.get(base + bad)
         assert response.status_code == 400 and response.get_json()["error"]["message"], bad

@@ -8,6 +8,7 @@ import io
 import os
 import re
 import shutil
+from html import unescape
 from pathlib import Path
 
 import pytest
@@ -67,6 +68,11 @@ def words(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
+def shown(html: str) -> str:
+    """The words a browser shows of an HTML annotation body: tags gone, entities resolved."""
+    return words(unescape(re.sub(r"<[^>]+>", " ", html)))
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("record_id", PUBLIC_IDS)
 def test_every_public_record_opens_in_mirador(server, browser, record_id):
@@ -89,7 +95,7 @@ def test_every_public_record_opens_in_mirador(server, browser, record_id):
         assert any(r.status == 200 and r.headers["content-type"] == "image/png" for r in image_responses)
         drawn = Image.open(io.BytesIO(page.locator(".openseadragon-canvas").screenshot())).convert("L")
         assert ImageStat.Stat(drawn).stddev[0] > 10, "the first page image is painted, not a blank canvas"
-        first_text = words(manifest["items"][0]["annotations"][0]["items"][0]["body"]["value"])
+        first_text = shown(manifest["items"][0]["annotations"][0]["items"][0]["body"]["value"])
         assert first_text[:60] in body, "the Annotations panel lists the page's transcription"
         if "structures" in manifest:
             page.get_by_role("tab", name="Index").click()
@@ -136,5 +142,27 @@ def test_the_record_page_embeds_the_same_viewer(server, browser):
         shown = words(frame.inner_text("body"))
         assert manifest["label"]["en"][0] in shown
         assert f"1 of {len(manifest['items'])}" in shown
+    finally:
+        page.close()
+
+
+@pytest.mark.slow
+def test_a_reader_searches_inside_a_document_from_mirador(server, browser):
+    """Content Search from the viewer: the search panel lists the hits with their words in context, and
+    the viewer turns to the page of the first one."""
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.route("**/*", only_localhost)
+    try:
+        page.goto(f"{server.url}/iiif/stalin-truman-1946-04-06/viewer")
+        page.wait_for_selector(".openseadragon-canvas canvas", timeout=20_000)
+        page.wait_for_function("() => document.body.innerText.includes('1 of 7')", timeout=20_000)
+        page.locator("button[aria-label*='earch']").first.click()
+        box = page.locator("input[id^='search']").first
+        box.fill("Iran")
+        box.press("Enter")
+        page.wait_for_function("() => document.body.innerText.includes('with regard to Iran')", timeout=20_000)
+        text = page.locator("body").inner_text()
+        assert "1 of 2" in text and "her troops from Iran" in text  # both hits, each in its context
+        page.wait_for_function("() => document.body.innerText.includes('5 of 7')", timeout=10_000)  # page -4-
     finally:
         page.close()

@@ -137,11 +137,11 @@ def openapi_document(base_url: str, max_per_page: int) -> dict:
                 "responses": {"303": {"description": "See the info.json"},
                               "404": {"description": "Not found", **_json(ERROR)}}}},
             "/iiif/image/{record_id}/{n}/info.json": {"get": {
-                "summary": "IIIF Image API 3.0 (level 0) description of a page image",
+                "summary": "IIIF Image API 3.0 (level 1) description of a page image",
                 "parameters": [RECORD_ID, PAGE_NUMBER],
                 "responses": _responses(_json(_iiif_object("ImageService3"), IIIF_TYPES), 404)}},
             "/iiif/image/{record_id}/{n}/{region}/{size}/{rotation}/{quality}.{fmt}": {"get": {
-                "summary": "A page image (level 0: region full, size max or a size info.json lists, rotation 0)",
+                "summary": "A page image (level 1: full, square, pixel or pct regions; max, w, ,h, w,h, !w,h or pct sizes; rotation 0)",
                 "parameters": [RECORD_ID, PAGE_NUMBER] + [
                     {"name": name, "in": "path", "required": True, "schema": {"type": "string", "minLength": 1}}
                     for name in ("region", "size", "rotation", "quality", "fmt")],

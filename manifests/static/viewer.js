@@ -10,7 +10,7 @@ document.addEventListener("DOMContentLoaded", function () {
       allowMaximize: false,
       sideBarOpen: true,
       defaultSideBarPanel: "annotations",
-      panels: { info: true, attribution: true, canvas: true, annotations: true, search: false, layers: false },
+      panels: { info: true, attribution: true, canvas: true, annotations: true, search: true, layers: false },
     },
     annotations: {
       htmlSanitizationRuleSet: "iiif",
