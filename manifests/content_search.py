@@ -8,7 +8,9 @@ exclude. Restricted and unknown records are 404, as everywhere under /iiif/.
 
 Version 1 answers an `sc:AnnotationList` with `hits` (Mirador 3/4, Universal Viewer); version 2 an
 `AnnotationPage` of `highlighting` annotations with `TextQuoteSelector`s (Clover, newer Mirador).
-A hit targets its whole page; hits in footnotes target the page that carries the footnote mark.
+A hit on a page the server draws is boxed: the renderer knows where each character stands, so the
+target is `canvas#xywh=` the words' box (version 2 adds a FragmentSelector beside the quote). Hits
+on scanned pages target the page; hits in footnotes the page that carries the footnote mark.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from catalog.model import Record
 from catalog.query import QueryError
 from catalog.query import parse
 from catalog.query import tokens
+from manifests import typescript
 from manifests.iiif import dump
 from manifests.iiif import iiif_response
 from manifests.iiif import public_record
@@ -53,6 +56,11 @@ class Hit:
     end: int
     text: str
     """The text the hit was found in (the page's, or the footnote's)."""
+    box: tuple[int, int, int, int] | None = None
+    """Where the words are drawn on the page image (x, y, w, h), for pages the server renders."""
+
+    def target(self, canvas_id: str) -> str:
+        return canvas_id + (f"#xywh={','.join(map(str, self.box))}" if self.box else "")
 
     @property
     def match(self) -> str:
@@ -78,7 +86,7 @@ def find(record: Record, q: str) -> list[Hit]:
     terms = SearchTerms(query)
     body, notes = terms.pattern("body"), terms.pattern("notes")
     pages = [page for _part, page in record.all_pages()]
-    hits = [Hit(n, m.start(), m.end(), page.text) for n, page in enumerate(pages, 1)
+    hits = [Hit(n, m.start(), m.end(), page.text, _box(page, m)) for n, page in enumerate(pages, 1)
             for m in (body.finditer(page.text) if body else ())]
     if notes:
         labels = {page.label: n for n, page in reversed(list(enumerate(pages, 1)))}  # first page with the label
@@ -89,6 +97,13 @@ def find(record: Record, q: str) -> list[Hit]:
     if excluded and any(word in tokens(page.text) for page in pages for word in excluded):
         return []  # `-word`: a document holding the word is not a match at all, as in the catalog
     return hits
+
+
+def _box(page, match: re.Match) -> tuple[int, int, int, int] | None:
+    """The match's box on a page the server draws (a scan has no known word positions)."""
+    if page.image_service or page.image_url:
+        return None
+    return typescript.text_box(page.text, match.start(), match.end())
 
 
 def _query() -> str:
@@ -109,7 +124,7 @@ def search1(record_id: str) -> Response:
         annotation_id = f"{links.content_search(record.id, 1)}/annotation/{n}?q={_quoted(q)}"
         resources.append({"@id": annotation_id, "@type": "oa:Annotation", "motivation": "sc:painting",
                           "resource": {"@type": "cnt:ContentAsText", "chars": hit.match},
-                          "on": links.canvas(record.id, hit.canvas)})
+                          "on": hit.target(links.canvas(record.id, hit.canvas))})
         found.append({"@type": "search:Hit", "annotations": [annotation_id], "match": hit.match,
                       "before": hit.before, "after": hit.after})
     body = {"@context": [PRESENTATION2_CONTEXT, SEARCH1_CONTEXT],
@@ -131,7 +146,9 @@ def search2(record_id: str) -> Response:
                          "source": {"id": links.canvas(record.id, hit.canvas), "type": "Canvas",
                                     "partOf": [{"id": links.manifest(record.id), "type": "Manifest"}]},
                          "selector": [{"type": "TextQuoteSelector", "prefix": hit.before, "exact": hit.match,
-                                       "suffix": hit.after}]}}
+                                       "suffix": hit.after},
+                                      *([{"type": "FragmentSelector", "conformsTo": "http://www.w3.org/TR/media-frags/",
+                                          "value": f"xywh={','.join(map(str, hit.box))}"}] if hit.box else [])]}}
              for n, hit in enumerate(hits[:MAX_HITS], 1)]
     body = {"@context": SEARCH2_CONTEXT, "id": page_id, "type": "AnnotationPage",
             "partOf": {"id": page_id, "type": "AnnotationCollection", "total": len(hits)}, "items": items}

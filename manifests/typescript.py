@@ -180,3 +180,36 @@ def render(text: str, size: tuple[int, int] | None = None, image_format: str = "
     else:
         image.save(out, format=image_format, quality=85)
     return out.getvalue()
+
+
+def text_box(text: str, start: int, end: int) -> tuple[int, int, int, int] | None:
+    """Where `text[start:end]` is drawn on its sheet, as (x, y, w, h) pixels: the renderer knows where
+    every character stands, so a search hit can be boxed on the page. A match running over a line
+    break is boxed on its first line; None where the layout cannot be followed (tabs, characters
+    the renderer leaves out)."""
+    sheet = layout(text)
+    advance = _font().getlength("M")
+    row, offset = 0, 0
+    for line in text.split("\n"):
+        line = line.rstrip("\r")
+        if "\t" in line or _printable(line) != line:
+            if offset <= start < offset + len(line) + 1:
+                return None
+            row += len(wrapped_lines(line, sheet.columns))
+            offset += len(line) + 1
+            continue
+        pieces = textwrap.wrap(line, sheet.columns, break_long_words=True, replace_whitespace=False,
+                               drop_whitespace=True) if line.strip() else [""]
+        cursor = 0
+        for piece in pieces or [""]:
+            at = line.find(piece, cursor) if piece else cursor
+            if piece and offset + at <= start < offset + at + len(piece):
+                column = start - offset - at
+                width = min(end, offset + at + len(piece)) - start
+                x = sheet.px(MARGIN) + round(column * advance)
+                y = sheet.px(TEXT_TOP) + row * LINE_HEIGHT
+                return x, y, max(1, round(width * advance)), LINE_HEIGHT
+            cursor = at + len(piece)
+            row += 1
+        offset += len(line) + 1
+    return None

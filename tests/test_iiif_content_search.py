@@ -41,7 +41,9 @@ def test_version_1_is_an_annotation_list_with_hits(read_client):
         annotation = resources[hit["annotations"][0]]
         assert annotation["@type"] == "oa:Annotation" and annotation["motivation"] == "sc:painting"
         assert annotation["resource"] == {"@type": "cnt:ContentAsText", "chars": hit["match"]}
-        assert hit["before"] + hit["match"] + hit["after"] in pages[annotation["on"]]  # on the page it names
+        canvas, _, box = annotation["on"].partition("#xywh=")
+        assert hit["before"] + hit["match"] + hit["after"] in pages[canvas]  # on the page it names
+        assert re.fullmatch(r"\d+,\d+,\d+,\d+", box)  # boxed: the server draws these pages
 
 
 def test_version_2_is_an_annotation_page_of_highlights_with_text_quotes(read_client):
@@ -93,3 +95,26 @@ def test_restricted_and_unknown_documents_are_404(read_client, path):
 def test_a_search_with_nothing_to_look_for_is_400_with_a_message(read_client, query):
     answer = read_client.get(f"/iiif/{STALIN}/search/1{query}")
     assert answer.status_code == 400 and answer.get_json()["error"]["message"]
+
+
+def test_each_hit_is_boxed_where_its_words_are_drawn(read_client):
+    """The box the answer gives is where the renderer put the words: drawing the page again with those
+    words blanked out changes pixels inside the box only, and the box is as wide as the words."""
+    from PIL import ImageChops
+
+    from manifests import typescript
+
+    body = read_client.get(f"/iiif/{STALIN}/search/2?q=iran").get_json(force=True)
+    pages = manifest_pages(read_client, STALIN)
+    assert body["items"]
+    for item in body["items"]:
+        text = pages[item["target"]["source"]["id"]]
+        quote, fragment = item["target"]["selector"]
+        x, y, w, h = map(int, fragment["value"].removeprefix("xywh=").split(","))
+        assert fragment["type"] == "FragmentSelector" and w == round(len(quote["exact"]) * typescript._font().getlength("M"))
+        at = text.index(quote["prefix"] + quote["exact"] + quote["suffix"]) + len(quote["prefix"])
+        blanked = text[:at] + " " * len(quote["exact"]) + text[at + len(quote["exact"]):]
+        changed = ImageChops.difference(typescript.draw_sheet(text), typescript.draw_sheet(blanked)).getbbox()
+        assert changed is not None
+        left, top, right, bottom = changed
+        assert x - 2 <= left and right <= x + w + 2 and y <= top and bottom <= y + h, (changed, (x, y, w, h))

@@ -148,8 +148,8 @@ def test_the_record_page_embeds_the_same_viewer(server, browser):
 
 @pytest.mark.slow
 def test_a_reader_searches_inside_a_document_from_mirador(server, browser):
-    """Content Search from the viewer: the search panel lists the hits with their words in context, and
-    the viewer turns to the page of the first one."""
+    """Content Search from the viewer: the search panel lists the hits with their words in context, the
+    viewer turns to the page of the first one, and boxes both hits on the page image."""
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     page.route("**/*", only_localhost)
     try:
@@ -164,5 +164,11 @@ def test_a_reader_searches_inside_a_document_from_mirador(server, browser):
         text = page.locator("body").inner_text()
         assert "1 of 2" in text and "her troops from Iran" in text  # both hits, each in its context
         page.wait_for_function("() => document.body.innerText.includes('5 of 7')", timeout=10_000)  # page -4-
+        page.wait_for_timeout(1500)  # let OpenSeadragon draw the page and Mirador the hit boxes
+        drawn = Image.open(io.BytesIO(page.locator(".openseadragon-canvas").screenshot())).convert("RGB")
+        pixels = list(drawn.getdata())
+        current = sum(1 for r, g, b in pixels if r > 200 and g > 200 and r - b > 40)  # the current hit, yellow
+        other = sum(1 for r, g, b in pixels if b - r > 30 and b > 180)  # the other hit, blue
+        assert current > 100 and other > 100, (current, other)  # both words boxed on the grey page
     finally:
         page.close()

@@ -123,8 +123,9 @@ def openapi_document(base_url: str, max_per_page: int) -> dict:
                 "summary": f"IIIF Content Search {version}.0 {label} inside one document",
                 "parameters": [RECORD_ID, {"name": "q", "in": "query", "required": True,
                                            "schema": {"type": "string", "minLength": 1, "maxLength": 200}}],
-                "responses": _responses(_json({"type": "object"}, ("application/ld+json", "application/json")),
-                                        400, 404)}}
+                "responses": {**_responses(_json({"type": "object"}, ("application/ld+json", "application/json")),
+                                           400, 404),
+                              "414": {"description": "The query makes the request line longer than the server takes"}}}}
                for service, label in (("search", "search"), ("autocomplete", "autocomplete"))
                for version in (1, 2)},
             "/iiif/{record_id}/transcription.txt": {"get": {
