@@ -142,6 +142,13 @@ def test_the_record_page_embeds_the_same_viewer(server, browser):
         shown = words(frame.inner_text("body"))
         assert manifest["label"]["en"][0] in shown
         assert f"1 of {len(manifest['items'])}" in shown
+        # the page image gets the room: the page's full width, a usable height, side panel closed
+        viewer = frame_element.bounding_box()
+        image_area = frame.locator(".openseadragon-canvas").bounding_box()
+        assert viewer["width"] > 1000 and viewer["height"] >= 600, viewer
+        assert image_area["width"] > 0.9 * viewer["width"] and image_area["height"] > 400, image_area
+        back = frame.locator("a", has_text="Catalog record")
+        assert back.get_attribute("href").endswith(f"/records/{record_id}")  # the viewer links back
     finally:
         page.close()
 

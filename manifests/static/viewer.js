@@ -8,7 +8,7 @@ document.addEventListener("DOMContentLoaded", function () {
     window: {
       allowClose: false,
       allowMaximize: false,
-      sideBarOpen: true,
+      sideBarOpen: window.self === window.top,  /* embedded in a record page: the page image first */
       defaultSideBarPanel: "annotations",
       panels: { info: true, attribution: true, canvas: true, annotations: true, search: true, layers: false },
     },
