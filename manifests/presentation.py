@@ -242,11 +242,29 @@ def annotation_page(record: Record, links: Urls, n: int, page: Page, with_contex
                              f"Transcription, page {page.label}")]
     for note in record.footnotes:
         if note.referenced_at and note.referenced_at.page == page.label and _in_part(record, n, page):
-            items.append(text_annotation(f"{page_id}/footnote-{slugify(note.number)}", canvas_id,
+            items.append(text_annotation(f"{page_id}/footnote-{slugify(note.number)}",
+                                         footnote_target(canvas_id, page, note),
                                          f"Footnote {note.number}: {note.text}", record.language,
                                          f"Footnote {note.number}"))
     out = {"id": page_id, "type": "AnnotationPage", "items": items}
     return {"@context": PRESENTATION_CONTEXT, **out} if with_context else out
+
+
+def footnote_target(canvas_id: str, page: Page, note) -> str:
+    """Where the footnote's mark is: on a page the server draws, the box of the last word the mark
+    follows (`referenced_at.after`, its `occurrence`); elsewhere, or when the words are not found, the page."""
+    after = note.referenced_at.after
+    if not after or page.image_service or page.image_url:
+        return canvas_id
+    at = -1
+    for _ in range(note.referenced_at.occurrence or 1):
+        at = page.text.find(after, at + 1)
+        if at < 0:
+            return canvas_id
+    end = at + len(after)
+    last_word = end - len(after.rstrip().split()[-1]) if after.split() else at  # the mark follows it
+    box = typescript.text_box(page.text, last_word, end)
+    return f"{canvas_id}#xywh={','.join(map(str, box))}" if box else canvas_id
 
 
 def _in_part(record: Record, n: int, page: Page) -> bool:

@@ -118,3 +118,25 @@ def test_each_hit_is_boxed_where_its_words_are_drawn(read_client):
         assert changed is not None
         left, top, right, bottom = changed
         assert x - 2 <= left and right <= x + w + 2 and y <= top and bottom <= y + h, (changed, (x, y, w, h))
+
+
+def test_footnote_annotations_target_the_words_their_mark_follows(read_client):
+    """The two footnotes after the two rows of dots (occurrences 1 and 2) point at different places,
+    each where the renderer drew the last word before its mark."""
+    from manifests import typescript
+
+    record_id = "harriman-roosevelt-1943-11-04"
+    manifest = read_client.get(f"/iiif/{record_id}/manifest").get_json(force=True)
+    record = read_client.get(f"/api/records/{record_id}").get_json()
+    text = record["pages"][0]["text"]
+    targets = {a["id"].rsplit("/", 1)[1]: a["target"] for a in manifest["items"][0]["annotations"][0]["items"]
+               if "footnote" in a["id"]}
+    second, third = targets["footnote-2"], targets["footnote-3"]
+    assert second != third and "#xywh=" in second and "#xywh=" in third
+    dots = record["footnotes"][1]["referenced_at"]["after"]
+    first_row = text.find(dots)
+    second_row = text.find(dots, first_row + 1)
+    for target, row in ((second, first_row), (third, second_row)):
+        end = row + len(dots)
+        expected = typescript.text_box(text, end - len(dots.split()[-1]), end)
+        assert target.endswith("#xywh=" + ",".join(map(str, expected)))
