@@ -9,9 +9,17 @@ visibility or its existence changes; `now` comes from the index's clock.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import sqlite3
 
+from catalog.index.oai import SET_FACETS
 from catalog.index.schema import LEDGER_COLUMNS
+
+log = logging.getLogger("catalog.index")
+
+MASS_DELETION_SHARE = 0.5
+"""A full scan that finds more than this share of the catalog gone at once records no deletion: an
+emptied mount or a half-restored folder is a fault, not an archivist's decision."""
 
 DATESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 PENDING = "9999-12-31T23:59:59Z"
@@ -86,3 +94,59 @@ def import_entries(db: sqlite3.Connection, entries) -> int:
         db.execute("ROLLBACK")
         raise
     return len(rows)
+
+
+# -- set departures -----------------------------------------------------------------------
+
+def set_memberships(db, rowid: int) -> set[tuple[str, str]]:
+    """(facet, value) of the OAI-PMH sets an indexed record is in."""
+    return {(facet, value) for facet, value in db.execute(
+        "SELECT facet, value FROM facets WHERE record_rowid = ?", (rowid,)) if facet in SET_FACETS}
+
+
+def record_set_moves(db, record_id: str, before: set, after: set, now: str, rejoin_check: bool) -> None:
+    """Remember the sets a public record left (harvests of them list it as deleted) and forget the
+    departures from sets it is in again."""
+    for facet, value in before - after:
+        db.execute("INSERT OR REPLACE INTO set_departures(id, facet, value, left_at) VALUES (?,?,?,?)",
+                   (record_id, facet, value, now))
+    if rejoin_check:
+        for facet, value in after:
+            db.execute("DELETE FROM set_departures WHERE id = ? AND facet = ? AND value = ?", (record_id, facet, value))
+
+
+# -- the ledger in step with the index --------------------------------------------------------
+
+def out_of_step(db) -> bool:
+    """Whether the ledger and the index disagree (a crash between their commits, a lost index)."""
+    return db.execute(
+        "SELECT 1 FROM records r LEFT JOIN ledger l ON l.id = r.id WHERE l.id IS NULL "
+        "OR l.content_hash != r.content_hash OR l.public != r.public OR l.deleted_at IS NOT NULL "
+        "UNION ALL SELECT 1 FROM ledger l WHERE l.deleted_at IS NULL AND l.public = 1 "
+        "AND NOT EXISTS (SELECT 1 FROM records r WHERE r.id = l.id) LIMIT 1").fetchone() is not None
+
+def reconcile(db, on_disk: dict, now: str, may_delete: bool, accept_deletions: bool) -> int:
+    """Bring the ledger in step with the index after a full scan; returns deletions recorded.
+
+    Indexed records the ledger does not know as they are get their entry (datestamp moved only
+    if the content differs). Live ledger entries without an indexed record are deleted only
+    when no file of that name is on disk (a bad file keeps its entry) and the scan was sound.
+    """
+    for row in db.execute("SELECT r.id, r.content_hash, r.public FROM records r LEFT JOIN ledger l "
+                          "ON l.id = r.id WHERE l.id IS NULL OR l.content_hash != r.content_hash "
+                          "OR l.public != r.public OR l.deleted_at IS NOT NULL").fetchall():
+        record_seen(db, row["id"], row["content_hash"], row["public"], now)
+    if not may_delete:
+        return 0
+    gone = [row[0] for row in db.execute(
+        "SELECT l.id FROM ledger l WHERE l.deleted_at IS NULL AND l.public = 1 "
+        "AND NOT EXISTS (SELECT 1 FROM records r WHERE r.id = l.id)").fetchall()
+        if f"{row[0]}.json" not in on_disk]
+    live = db.execute("SELECT COUNT(*) FROM ledger WHERE deleted_at IS NULL AND public = 1").fetchone()[0]
+    if len(gone) > 1 and len(gone) > MASS_DELETION_SHARE * live and not accept_deletions:
+        log.error("%d of %d records known to the ledger have no file; no deletion recorded (a fault, "
+                  "not an edit: run `catalog reindex --accept-deletions` if it is meant)", len(gone), live)
+        return 0
+    for record_id in gone:
+        record_deleted(db, record_id, now)
+    return len(gone)

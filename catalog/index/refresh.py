@@ -8,25 +8,24 @@ changes as inotify reports them, with a full scan now and then as a safety net.
 
 from __future__ import annotations
 
-import fcntl
 import json
 import logging
-import multiprocessing
 import os
 import sqlite3
-import stat
 import threading
 import time
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 from catalog.index import ledger
-from catalog.index.oai import SET_FACETS
+from catalog.index.processes import FileLock
+from catalog.index.processes import parsing_pool
 from catalog.index.projection import PreparedFile
 from catalog.index.projection import decompress_source
 from catalog.index.projection import prepare_bytes
 from catalog.index.projection import prepare_file
+from catalog.index.scan import FolderFault
+from catalog.index.scan import scan
 from catalog.index.schema import SECONDARY_INDEXES
 from catalog.index.watch import FolderWatch
 
@@ -38,21 +37,12 @@ FULL_SCAN_INTERVAL = 60.0
 PARALLEL_THRESHOLD = 2000
 """Read and parse in a process pool when at least this many files changed (a cold build)."""
 
-MASS_DELETION_SHARE = 0.5
-"""A full scan that finds more than this share of the indexed files gone records no deletion: an
-emptied mount or a half-restored folder is a fault, not an archivist's decision."""
-
-
 CORRUPTION = ("malformed", "not a database", "disk image", "file is encrypted", "database corrupt")
 
 
 def is_corruption(error: BaseException) -> bool:
     """Whether an SQLite error says the index file itself is damaged (not busy, not a bad query)."""
     return isinstance(error, sqlite3.DatabaseError) and any(word in str(error).lower() for word in CORRUPTION)
-
-
-class FolderFault(Exception):
-    """The records folder cannot be read as a whole: nothing it seems to lack may count as deleted."""
 
 
 @dataclass
@@ -68,164 +58,6 @@ class RefreshResult:
     @property
     def touched(self) -> int:
         return self.added + self.changed + self.removed + self.released
-
-
-LOCK_WAIT_SECONDS = 300.0
-"""Longest a process waits for the refresh lock before giving up (and saying so in the log)."""
-
-LOCK_LOG_AFTER_SECONDS = 5.0
-
-
-class FileLock:
-    """The inter-process refresh lock (flock): `__enter__` says whether it was obtained.
-
-    The holder writes its pid into the file, so a waiter can name it in the log and, if that process
-    is dead while the lock is still held (a descendant kept the descriptor), take the lock over by
-    replacing the file. Waiting is bounded by LOCK_WAIT_SECONDS and logged.
-    """
-
-    def __init__(self, path: Path, blocking: bool):
-        self.path = path
-        self.blocking = blocking
-        self.handle = None
-
-    def __enter__(self) -> bool:
-        started = time.monotonic()
-        logged = False
-        while True:
-            handle = open(self.path, "a+")
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                handle.close()
-                if not self.blocking:
-                    return False
-                waited = time.monotonic() - started
-                holder = self._holder()
-                if holder and not process_alive(holder) and waited > 1.0:
-                    log.error("the refresh lock is held for process %d, which is dead; taking the lock over", holder)
-                    self.path.unlink(missing_ok=True)
-                    continue
-                if waited > LOCK_LOG_AFTER_SECONDS and not logged:
-                    log.warning("waiting for the refresh lock held by process %s", holder or "unknown")
-                    logged = True
-                if waited > LOCK_WAIT_SECONDS:
-                    raise TimeoutError(f"the refresh lock {self.path} was not free within {LOCK_WAIT_SECONDS:.0f} s "
-                                       f"(held by process {holder or 'unknown'})")
-                time.sleep(0.05)
-                continue
-            if os.fstat(handle.fileno()).st_ino != file_inode(self.path):  # replaced while we waited
-                handle.close()
-                continue
-            handle.seek(0)
-            handle.truncate()
-            handle.write(str(os.getpid()))
-            handle.flush()
-            self.handle = handle
-            return True
-
-    def _holder(self) -> int | None:
-        try:
-            text = self.path.read_text().strip()
-        except OSError:
-            return None
-        return int(text) if text.isdigit() else None
-
-    def __exit__(self, *exc) -> None:
-        if self.handle is not None:
-            self.handle.seek(0)
-            self.handle.truncate()
-            fcntl.flock(self.handle, fcntl.LOCK_UN)
-            self.handle.close()
-            self.handle = None
-
-
-def process_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def file_inode(path: Path) -> int | None:
-    try:
-        return path.stat().st_ino
-    except FileNotFoundError:
-        return None
-
-
-def _die_with_parent(parent: int) -> None:
-    """Pool initializer: on Linux, the kernel kills a parsing process when its parent dies; one whose
-    parent died while it was starting exits at once."""
-    try:
-        import ctypes
-        import signal
-
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):  # not Linux: the pool's own shutdown is all there is
-        pass
-    if os.getppid() != parent:
-        os._exit(1)
-
-
-def parsing_pool() -> ProcessPoolExecutor:
-    """Processes for a cold build, started fresh (spawn): they inherit neither the refresh lock nor the
-    listening socket, and die with the process that started them."""
-    return ProcessPoolExecutor(os.cpu_count(), mp_context=multiprocessing.get_context("spawn"),
-                               initializer=_die_with_parent, initargs=(os.getpid(),))
-
-
-def set_memberships(db, rowid: int) -> set[tuple[str, str]]:
-    """(facet, value) of the OAI-PMH sets an indexed record is in."""
-    return {(facet, value) for facet, value in db.execute(
-        "SELECT facet, value FROM facets WHERE record_rowid = ?", (rowid,)) if facet in SET_FACETS}
-
-
-def record_set_moves(db, record_id: str, before: set, after: set, now: str, rejoin_check: bool) -> None:
-    """Remember the sets a public record left (harvests of them list it as deleted) and forget the
-    departures from sets it is in again."""
-    for facet, value in before - after:
-        db.execute("INSERT OR REPLACE INTO set_departures(id, facet, value, left_at) VALUES (?,?,?,?)",
-                   (record_id, facet, value, now))
-    if rejoin_check:
-        for facet, value in after:
-            db.execute("DELETE FROM set_departures WHERE id = ? AND facet = ? AND value = ?", (record_id, facet, value))
-
-
-def readable_folder(folder: Path) -> None:
-    """Raise FolderFault unless `folder` is a directory this process can list and read."""
-    if not folder.is_dir():
-        raise FolderFault(f"the records folder {folder} is missing")
-    if not os.access(folder, os.R_OK | os.X_OK):
-        raise FolderFault(f"the records folder {folder} cannot be read (permissions)")
-
-
-def scan(folder: Path, only: set[str] | None) -> dict[str, tuple[int, int]]:
-    """(mtime_ns, size) of every record file (or of those named in `only`); FolderFault if the
-    folder cannot be read, so that a vanished or unreadable folder is never taken for deletions."""
-    readable_folder(folder)
-    try:
-        if only is None:  # a generator: 100,000 directory entries are never all held at once
-            entries = (e for e in os.scandir(folder)
-                       if e.name.endswith(".json") and e.name[0] != "." and e.is_file(follow_symlinks=False))
-        else:
-            entries = (folder / name for name in only
-                       if name.endswith(".json") and name[0] != "." and "/" not in name)
-        found: dict[str, tuple[int, int]] = {}
-        for entry in entries:
-            try:
-                st = os.stat(entry, follow_symlinks=False)
-            except FileNotFoundError:
-                continue
-            if stat.S_ISREG(st.st_mode):
-                found[entry.name] = (st.st_mtime_ns, st.st_size)
-    except OSError as error:  # the folder vanished or turned unreadable while being read
-        raise FolderFault(f"the records folder {folder} cannot be read ({error.strerror})") from None
-    readable_folder(folder)  # still there at the end: what was not found is really gone
-    return found
 
 
 class Refreshing:
@@ -378,7 +210,7 @@ class Refreshing:
         vanished_bad = [name for name in known_bad if name not in on_disk]
         if only is None:
             self._clear_fault("folder")
-            if len(vanished) > 1 and len(vanished) > MASS_DELETION_SHARE * len(indexed) and not accept_deletions:
+            if len(vanished) > 1 and len(vanished) > ledger.MASS_DELETION_SHARE * len(indexed) and not accept_deletions:
                 result.fault = (f"{len(vanished):,} of {len(indexed):,} record files vanished at once; no deletion "
                                 "is recorded until they return or an operator runs `catalog reindex "
                                 "--accept-deletions`")
@@ -390,7 +222,7 @@ class Refreshing:
         today = now_moment.date().isoformat()
         due = db.execute("SELECT COUNT(*) FROM withheld_records WHERE release_date IS NOT NULL "
                          "AND release_date <= ?", (today,)).fetchone()[0]
-        unreconciled = only is None and self._ledger_out_of_step(db)
+        unreconciled = only is None and ledger.out_of_step(db)
         if not to_read and not vanished and not vanished_bad and not due and not unreconciled:
             return result
 
@@ -443,7 +275,7 @@ class Refreshing:
                     db.execute(sql)
             result.released = self._release_due(db, today, now)
             if only is None:
-                result.removed += self._reconcile_ledger(db, on_disk, now, result.fault is None, accept_deletions)
+                result.removed += ledger.reconcile(db, on_disk, now, result.fault is None, accept_deletions)
             db.execute("UPDATE generation SET value = value + 1 WHERE id = 1")
             self._stamp(db)
             db.execute("COMMIT")
@@ -483,9 +315,9 @@ class Refreshing:
             "SELECT rowid, content_hash, public FROM records WHERE id = ?", (entry.record_id,)).fetchone()
         public = entry.columns["public"]
         if row is None or row["content_hash"] != entry.digest:
-            before = set_memberships(db, row["rowid"]) if row is not None and row["public"] else set()
-            after = {pair for pair in entry.facets if pair[0] in SET_FACETS} if public else set()
-            record_set_moves(db, entry.record_id, before, after, now, known is None or bool(self._departed))
+            before = ledger.set_memberships(db, row["rowid"]) if row is not None and row["public"] else set()
+            after = {pair for pair in entry.facets if pair[0] in ledger.SET_FACETS} if public else set()
+            ledger.record_set_moves(db, entry.record_id, before, after, now, known is None or bool(self._departed))
         if row is not None and row["content_hash"] == entry.digest:
             db.execute("UPDATE records SET path = ?, mtime_ns = ?, size = ?, source = ? WHERE rowid = ?",
                        (entry.name, entry.stamp[0], entry.stamp[1], entry.source, row["rowid"]))
@@ -513,7 +345,7 @@ class Refreshing:
         row = db.execute("SELECT rowid, public FROM records WHERE id = ?", (record_id,)).fetchone()
         if row is not None:
             if row["public"]:
-                record_set_moves(db, record_id, set_memberships(db, row["rowid"]), set(), now, True)
+                ledger.record_set_moves(db, record_id, ledger.set_memberships(db, row["rowid"]), set(), now, True)
             self._delete_derived(db, row["rowid"])
         ledger.record_deleted(db, record_id, now)
 
@@ -541,47 +373,11 @@ class Refreshing:
             log.warning("fault over (%s): the records folder reads normally again", kind)
 
     @staticmethod
-    def _ledger_out_of_step(db) -> bool:
-        """Whether the ledger and the index disagree (a crash between their commits, a lost index)."""
-        return db.execute(
-            "SELECT 1 FROM records r LEFT JOIN ledger l ON l.id = r.id WHERE l.id IS NULL "
-            "OR l.content_hash != r.content_hash OR l.public != r.public OR l.deleted_at IS NOT NULL "
-            "UNION ALL SELECT 1 FROM ledger l WHERE l.deleted_at IS NULL AND l.public = 1 "
-            "AND NOT EXISTS (SELECT 1 FROM records r WHERE r.id = l.id) LIMIT 1").fetchone() is not None
-
-    @staticmethod
-    def _reconcile_ledger(db, on_disk: dict, now: str, may_delete: bool, accept_deletions: bool) -> int:
-        """Bring the ledger in step with the index after a full scan; returns deletions recorded.
-
-        Indexed records the ledger does not know as they are get their entry (datestamp moved only
-        if the content differs). Live ledger entries without an indexed record are deleted only
-        when no file of that name is on disk (a bad file keeps its entry) and the scan was sound.
-        """
-        for row in db.execute("SELECT r.id, r.content_hash, r.public FROM records r LEFT JOIN ledger l "
-                              "ON l.id = r.id WHERE l.id IS NULL OR l.content_hash != r.content_hash "
-                              "OR l.public != r.public OR l.deleted_at IS NOT NULL").fetchall():
-            ledger.record_seen(db, row["id"], row["content_hash"], row["public"], now)
-        if not may_delete:
-            return 0
-        gone = [row[0] for row in db.execute(
-            "SELECT l.id FROM ledger l WHERE l.deleted_at IS NULL AND l.public = 1 "
-            "AND NOT EXISTS (SELECT 1 FROM records r WHERE r.id = l.id)").fetchall()
-            if f"{row[0]}.json" not in on_disk]
-        live = db.execute("SELECT COUNT(*) FROM ledger WHERE deleted_at IS NULL AND public = 1").fetchone()[0]
-        if len(gone) > 1 and len(gone) > MASS_DELETION_SHARE * live and not accept_deletions:
-            log.error("%d of %d records known to the ledger have no file; no deletion recorded (a fault, "
-                      "not an edit: run `catalog reindex --accept-deletions` if it is meant)", len(gone), live)
-            return 0
-        for record_id in gone:
-            ledger.record_deleted(db, record_id, now)
-        return len(gone)
-
-    @staticmethod
     def _release_due(db, today: str, now: str) -> int:
         due = db.execute("SELECT rowid, id FROM withheld_records WHERE release_date IS NOT NULL "
                          "AND release_date <= ?", (today,)).fetchall()
         for row in due:
-            record_set_moves(db, row["id"], set(), set_memberships(db, row["rowid"]), now, True)
+            ledger.record_set_moves(db, row["id"], set(), ledger.set_memberships(db, row["rowid"]), now, True)
             db.execute("UPDATE records SET public = 1 WHERE id = ?", (row["id"],))
             ledger.record_released(db, row["id"], now)
         return len(due)

@@ -18,12 +18,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 from catalog.cache import VersionedCache
+from catalog.index.processes import file_inode
+from catalog.index.processes import process_alive
 from catalog.index.projection import record_text_column
 from catalog.index.reads import Reading
 from catalog.index.refresh import Refreshing
-from catalog.index.refresh import file_inode
 from catalog.index.refresh import is_corruption
-from catalog.index.refresh import process_alive
 from catalog.index.schema import DERIVED_SCHEMA
 from catalog.index.schema import DERIVED_TABLES
 from catalog.index.schema import DERIVED_VIEWS
