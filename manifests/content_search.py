@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass
+from urllib.parse import quote
 
 from flask import Blueprint
 from flask import Response
@@ -130,7 +131,7 @@ def search1(record_id: str) -> Response:
     body = {"@context": [PRESENTATION2_CONTEXT, SEARCH1_CONTEXT],
             "@id": f"{links.content_search(record.id, 1)}?q={_quoted(q)}", "@type": "sc:AnnotationList",
             "within": {"@type": "sc:Layer", "total": len(hits)}, "resources": resources, "hits": found}
-    return iiif_response(dump(body), get_index().datestamp(record.id), "application/ld+json")
+    return _answer(record, body)
 
 
 @blueprint.get("/iiif/<record_id>/search/2")
@@ -152,7 +153,7 @@ def search2(record_id: str) -> Response:
              for n, hit in enumerate(hits[:MAX_HITS], 1)]
     body = {"@context": SEARCH2_CONTEXT, "id": page_id, "type": "AnnotationPage",
             "partOf": {"id": page_id, "type": "AnnotationCollection", "total": len(hits)}, "items": items}
-    return iiif_response(dump(body), get_index().datestamp(record.id), "application/ld+json")
+    return _answer(record, body)
 
 
 def terms_starting(record: Record, prefix: str) -> list[tuple[str, int]]:
@@ -174,7 +175,7 @@ def autocomplete1(record_id: str) -> Response:
             "@type": "search:TermList",
             "terms": [{"match": word, "url": f"{links.content_search(record.id, 1)}?q={_quoted(word)}",
                        "count": n} for word, n in terms_starting(record, q)]}
-    return iiif_response(dump(body), get_index().datestamp(record.id), "application/ld+json")
+    return _answer(record, body)
 
 
 @blueprint.get("/iiif/<record_id>/autocomplete/2")
@@ -185,8 +186,14 @@ def autocomplete2(record_id: str) -> Response:
     body = {"@context": SEARCH2_CONTEXT, "id": f"{links.autocomplete(record.id, 2)}?q={_quoted(q)}",
             "type": "TermPage",
             "items": [{"value": word, "total": n} for word, n in terms_starting(record, q)]}
+    return _answer(record, body)
+
+
+def _answer(record: Record, body: dict) -> Response:
+    """A search service's JSON-LD, conditional on the record's datestamp like every IIIF resource."""
     return iiif_response(dump(body), get_index().datestamp(record.id), "application/ld+json")
 
 
 def _quoted(q: str) -> str:
-    return re.sub(r"[^A-Za-z0-9._~-]", lambda m: "".join(f"%{b:02X}" for b in m.group().encode()), q)
+    """The query as it goes back into a URL (every character but the unreserved ones escaped)."""
+    return quote(q, safe="")
