@@ -235,6 +235,15 @@ def alive(pid: int) -> bool:
     return state not in ("Z", "X")
 
 
+def lock_holder(lock: Path) -> int | None:
+    """The pid in the lock file, read once: the holder truncates it before writing its pid."""
+    try:
+        text = lock.read_text().strip()
+    except FileNotFoundError:
+        return None
+    return int(text) if text.isdigit() else None
+
+
 @pytest.mark.slow
 def test_killing_the_worker_that_builds_the_index_hangs_nothing(tmp_path):
     """kill -9 of the worker holding the refresh lock during a cold build (with its parsing pool):
@@ -253,8 +262,7 @@ def test_killing_the_worker_that_builds_the_index_hangs_nothing(tmp_path):
                                   stdout=subprocess.DEVNULL, stderr=log_file)
         try:
             lock = instance / "refresh.lock"
-            holder = wait_for(lambda: lock.exists() and lock.read_text().strip().isdigit()
-                              and int(lock.read_text().strip()), 60)
+            holder = wait_for(lambda: lock_holder(lock), 60)
             pool = wait_for(lambda: children_of(holder), 30)
             os.kill(holder, signal.SIGKILL)
             wait_for(lambda: not any(alive(pid) for pid in pool), 15)  # the parsing pool died with it

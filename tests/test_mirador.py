@@ -173,7 +173,8 @@ def test_a_reader_searches_inside_a_document_from_mirador(server, browser):
         page.wait_for_function("() => document.body.innerText.includes('5 of 7')", timeout=10_000)  # page -4-
         page.wait_for_timeout(1500)  # let OpenSeadragon draw the page and Mirador the hit boxes
         drawn = Image.open(io.BytesIO(page.locator(".openseadragon-canvas").screenshot())).convert("RGB")
-        pixels = list(drawn.getdata())
+        raw = drawn.tobytes()
+        pixels = list(zip(raw[0::3], raw[1::3], raw[2::3]))
         current = sum(1 for r, g, b in pixels if r > 200 and g > 200 and r - b > 40)  # the current hit, yellow
         other = sum(1 for r, g, b in pixels if b - r > 30 and b > 180)  # the other hit, blue
         assert current > 100 and other > 100, (current, other)  # both words boxed on the grey page
