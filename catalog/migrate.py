@@ -17,6 +17,10 @@ from pathlib import Path
 from catalog.validation import check_bytes
 
 
+class CannotMigrate(ValueError):
+    """What a record lacks for a migration, which only the cataloger can supply."""
+
+
 def _dates(record: dict):
     yield from record.get("dates", [])
     for part in record.get("parts") or []:
@@ -38,7 +42,33 @@ def certainty_from_approximate(record: dict) -> None:
         date.update(items)
 
 
-MIGRATIONS = (certainty_from_approximate,)
+def _pages(record: dict):
+    yield from record.get("pages") or []
+    for part in record.get("parts") or []:
+        yield from part.get("pages") or []
+
+
+def image_service_described(record: dict) -> None:
+    """1.1 → 1.2: a page's `image_service` URL becomes the service described (id, type, profile, size).
+    The catalog used to declare every scan service `ImageService3` at `level0` and took the page's
+    `width` and `height` for its size, so those are what the record said; with no size given the record
+    said nothing, and the page is left for the cataloger (the migration refuses rather than invent one)."""
+    for page in _pages(record):
+        service = page.get("image_service")
+        if not isinstance(service, str):
+            continue
+        if not page.get("width") or not page.get("height"):
+            raise CannotMigrate(f"page {page.get('label')!r}: its image_service has no width and height; "
+                                "give the service as its info.json describes it (id, type, profile, width, height)")
+        described = {"id": service, "type": "ImageService3", "profile": "level0",
+                     "width": page["width"], "height": page["height"]}
+        items = [(k, described if k == "image_service" else v) for k, v in page.items()
+                 if not (k in ("width", "height") and not page.get("image_url"))]
+        page.clear()
+        page.update(items)
+
+
+MIGRATIONS = (certainty_from_approximate, image_service_described)
 
 
 def migrate(record: dict) -> dict:
@@ -61,7 +91,10 @@ def migrate_file(path: Path, write: bool) -> tuple[str, str]:
         data = json.loads(original)
     except ValueError as error:
         return f"refused: not JSON ({error})", ""
-    text = render(migrate(data))
+    try:
+        text = render(migrate(data))
+    except CannotMigrate as lacking:
+        return f"refused: {lacking}", ""
     if json.loads(text) == data:
         return "unchanged", ""
     _record, problems = check_bytes(text.encode("utf-8"), str(path))

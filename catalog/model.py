@@ -22,7 +22,7 @@ from pydantic import Field
 from pydantic import TypeAdapter
 from pydantic import model_validator
 
-SCHEMA_VERSION = "1.1.0"
+SCHEMA_VERSION = "1.2.0"
 SCHEMA_ID = f"urn:archival-catalog:schema:record:{SCHEMA_VERSION}"
 
 RECORD_ID_PATTERN = r"^[a-z0-9](?:[a-z0-9-]{0,98}[a-z0-9])?$"
@@ -183,6 +183,7 @@ class Person(Strict):
     name: Text = Field(description="Normalized name, family name first.")
     as_printed: str | None = None
     note: str | None = None
+    authority: list[AuthorityLink] = Field(default_factory=list, description="Authority records for the person.")
 
 
 class Place(Strict):
@@ -384,14 +385,46 @@ class Access(Strict):
         return self
 
 
+class ImageSize(Strict):
+    width: int = Field(ge=1)
+    height: int = Field(ge=1)
+
+
+class ImageService(Strict):
+    """The IIIF Image API service that serves a page's scan, as its `info.json` declares it: viewers
+    need its version, level and full size before they ask it anything."""
+
+    id: str = Field(pattern=r"^https?://", description="The service's base URI (its info.json's `id`/`@id`).")
+    type: Literal["ImageService2", "ImageService3"] = Field(description="Image API 2 or 3.")
+    profile: Literal["level0", "level1", "level2"] = Field(description="The compliance level info.json declares.")
+    width: int = Field(ge=1, description="The full image's width in pixels, from info.json.")
+    height: int = Field(ge=1, description="The full image's height in pixels, from info.json.")
+    sizes: list[ImageSize] = Field(
+        default_factory=list,
+        description="Sizes a level-0 service offers (info.json `sizes`); the smallest of 150 px or more "
+                    "wide is the page's thumbnail.")
+
+
 class Page(Strict):
+    model_config = ConfigDict(json_schema_extra={
+        "if": {"required": ["image_url"], "properties": {"image_url": {"type": "string"}}},
+        "then": {"required": ["width", "height"],
+                 "properties": {"width": {"type": "integer"}, "height": {"type": "integer"}}},
+    })
+
     label: Text = Field(description="The page label as printed: '685', '-2-', 'PAGE 2'.")
     label_supplied: bool = Field(False, description="True when the label is the cataloger's, not printed.")
     text: str = Field(description="The page's text verbatim.")
-    image_service: str | None = Field(None, pattern=r"^https?://", description="IIIF Image API service.")
-    image_url: str | None = Field(None, pattern=r"^https?://")
-    width: int | None = Field(None, ge=1)
-    height: int | None = Field(None, ge=1)
+    image_service: ImageService | None = Field(None, description="The IIIF Image API service of the page's scan.")
+    image_url: str | None = Field(None, pattern=r"^https?://", description="A plain image of the page (no service).")
+    width: int | None = Field(None, ge=1, description="The image's width in pixels: required with `image_url`.")
+    height: int | None = Field(None, ge=1, description="The image's height in pixels: required with `image_url`.")
+
+    @model_validator(mode="after")
+    def _image_has_size(self) -> Page:
+        if self.image_url is not None and (self.width is None or self.height is None):
+            raise ValueError("a page with an image_url gives the image's width and height")
+        return self
 
 
 class Part(Strict):

@@ -15,6 +15,7 @@ from __future__ import annotations
 from markupsafe import escape
 
 from catalog import facts
+from catalog.model import ImageService
 from catalog.model import Page
 from catalog.model import Part
 from catalog.model import Record
@@ -186,15 +187,14 @@ def collection_reference(name: str, links: Urls) -> dict:
 # -- canvases and annotations -----------------------------------------------------------------
 
 def page_image(page: Page, record_id: str, n: int, links: Urls) -> tuple[dict, int, int]:
-    """The image a Canvas paints: the record's own image, else the typescript rendering."""
+    """The image a Canvas paints: the record's own scan or image, else the typescript rendering."""
     if page.image_service:
-        width, height = page.width or 1000, page.height or 1400
-        service = page.image_service.rstrip("/")
-        body = {"id": f"{service}/full/max/0/default.jpg", "type": "Image", "format": "image/jpeg",
-                "width": width, "height": height,
-                "service": [{"id": service, "type": "ImageService3", "profile": "level0"}]}
-        return body, width, height  # the record's own service: only level 0 is assumed of it
-    if page.image_url and page.width and page.height:
+        scan = page.image_service
+        full = "max" if scan.type == "ImageService3" else "full"  # Image API 3 has only `max`, 2 only `full`
+        body = {"id": f"{scan_base(scan)}/full/{full}/0/default.jpg", "type": "Image", "format": "image/jpeg",
+                "width": scan.width, "height": scan.height, "service": [scan_service(scan)]}
+        return body, scan.width, scan.height
+    if page.image_url:
         return {"id": page.image_url, "type": "Image", "width": page.width, "height": page.height}, \
             page.width, page.height
     width, height = typescript.page_size(page.text)
@@ -203,6 +203,18 @@ def page_image(page: Page, record_id: str, n: int, links: Urls) -> tuple[dict, i
             "width": width, "height": height, "label": lang(RENDERING_NOTE),
             "service": [images.service_reference(service)]}
     return body, width, height
+
+
+def scan_base(scan: ImageService) -> str:
+    return scan.id.rstrip("/")
+
+
+def scan_service(scan: ImageService) -> dict:
+    """The scan's service as Presentation 3 references each Image API version (2 keeps its JSON-LD keys)."""
+    if scan.type == "ImageService3":
+        return {"id": scan_base(scan), "type": "ImageService3", "profile": scan.profile}
+    return {"@id": scan_base(scan), "@type": "ImageService2",
+            "profile": f"http://iiif.io/api/image/2/{scan.profile}.json"}
 
 
 def canvas(record: Record, links: Urls, n: int, part: Part | None, page: Page) -> dict:
@@ -215,7 +227,7 @@ def canvas(record: Record, links: Urls, n: int, part: Part | None, page: Page) -
         "label": canvas_label(page),
         "width": width,
         "height": height,
-        "thumbnail": [thumbnail(body, links.image_service(rid, n))],
+        "thumbnail": [thumbnail(page, body)],
         "items": [{"id": f"{canvas_id}/paint", "type": "AnnotationPage", "items": [{
             "id": f"{canvas_id}/paint/image", "type": "Annotation", "motivation": "painting",
             "body": body, "target": canvas_id}]}],
@@ -286,15 +298,39 @@ def text_html(text: str) -> str:
     return "<p>" + "<br/>".join(str(escape(line)) for line in text.splitlines()) + "</p>"
 
 
-def thumbnail(body: dict, rendering_service: str) -> dict:
-    """A small image for a Canvas. For our rendering, the size its service lists first (drawn once and
-    cached), as a plain image: a viewer loads that file rather than work out a size of its own.
-    A record's own image keeps its service, the only sure way to a smaller size of it."""
-    if [s["id"] for s in body.get("service", [])] != [rendering_service]:
-        return {key: body[key] for key in ("id", "type", "format", "width", "height", "service") if key in body}
-    small = images.sizes(body["width"], body["height"])[0]
-    return {"id": f"{rendering_service}/full/{small['width']},{small['height']}/0/default.png", "type": "Image",
+THUMBNAIL_WIDTH = 200
+"""Thumbnails asked of a scan's service: wide enough for a viewer's strip, a few KB to fetch."""
+
+
+def thumbnail(page: Page, body: dict) -> dict:
+    """A small image for a Canvas: a viewer loads it as it is rather than work out a size of its own."""
+    if page.image_service:
+        return scan_thumbnail(page.image_service)
+    if page.image_url:
+        return dict(body)  # a plain image offers no smaller size
+    small = images.sizes(body["width"], body["height"])[0]  # our rendering: the size its service lists first
+    service = body["service"][0]["id"]
+    return {"id": f"{service}/full/{small['width']},{small['height']}/0/default.png", "type": "Image",
             "format": "image/png", "width": small["width"], "height": small["height"]}
+
+
+def scan_thumbnail(scan: ImageService) -> dict:
+    """Level 1 and 2 services draw any width; a level-0 service only the sizes its info.json lists (the
+    smallest of 150 px or more is taken), and with none listed, the full image is all there is."""
+    v3 = scan.type == "ImageService3"
+    if scan.profile != "level0":
+        width = min(THUMBNAIL_WIDTH, scan.width)
+        height = max(1, round(scan.height * width / scan.width))
+    elif scan.sizes:
+        wide_enough = [s for s in scan.sizes if s.width >= 150] or [max(scan.sizes, key=lambda s: s.width)]
+        size = min(wide_enough, key=lambda s: s.width)
+        width, height = size.width, size.height
+    else:
+        width, height = scan.width, scan.height
+    size = ("max" if v3 else "full") if (width, height) == (scan.width, scan.height) \
+        else (f"{width},{height}" if v3 else f"{width},")
+    return {"id": f"{scan_base(scan)}/full/{size}/0/default.jpg", "type": "Image", "format": "image/jpeg",
+            "width": width, "height": height, "service": [scan_service(scan)]}
 
 
 def structures(record: Record, links: Urls) -> list[dict]:

@@ -148,22 +148,70 @@ def test_every_canvas_has_a_small_thumbnail_of_its_own(read_client):
         assert iiif_errors(m) == [], record_id
 
 
-def test_a_records_own_images_keep_their_service_in_the_thumbnail(records_dir, make_app):
-    """A scan's own service is assumed to be level 0: its thumbnail carries the service, from which a
-    viewer picks a size; a plain image is its own thumbnail."""
+def scan_manifest(records_dir, make_app, *services: dict) -> list[dict]:
+    """The canvases of a record whose first pages are scans served by `services`."""
     path = records_dir / "hull-memorandum-1943-10-30.json"
     record = json.loads(path.read_text())
-    service = "https://images.example.org/iiif/3/hull-685"
-    record["pages"][0] |= {"image_service": service, "width": 2000, "height": 2600}
-    record["pages"][1] |= {"image_url": "https://images.example.org/hull-686.jpg", "width": 1800, "height": 2400}
+    for page, service in zip(record["pages"], services):
+        page["image_service"] = service
     write_record(records_dir, record)
     m = manifest(make_app(records_dir).test_client(), record["id"])
-    scan, image, rendering = m["items"]
-    assert scan["thumbnail"][0]["service"] == [{"id": service, "type": "ImageService3", "profile": "level0"}]
-    assert image["thumbnail"] == [{"id": "https://images.example.org/hull-686.jpg", "type": "Image",
-                                   "width": 1800, "height": 2400}]
-    assert rendering["thumbnail"][0]["width"] == 200 and "service" not in rendering["thumbnail"][0]
     assert iiif_errors(m) == []
+    return m["items"]
+
+
+def test_a_scan_is_painted_and_thumbnailed_as_its_service_declares(records_dir, make_app):
+    """The record says which Image API (2 or 3) and level serves its scan, and the scan's size: the
+    canvas has that size (nothing invented), the full image is asked for in that version's words
+    (`max` in 3, `full` in 2), and a level-1 or level-2 service is asked for a 200-px thumbnail."""
+    v3 = {"id": "https://images.example.org/iiif/3/hull-685", "type": "ImageService3", "profile": "level2",
+          "width": 3000, "height": 3900}
+    v2 = {"id": "https://images.example.org/iiif/2/hull-686/", "type": "ImageService2", "profile": "level1",
+          "width": 2400, "height": 3000}
+    first, second, rendering = scan_manifest(records_dir, make_app, v3, v2)
+    assert (first["width"], first["height"]) == (3000, 3900)
+    body = first["items"][0]["items"][0]["body"]
+    assert body["id"] == v3["id"] + "/full/max/0/default.jpg"
+    assert body["service"] == [{"id": v3["id"], "type": "ImageService3", "profile": "level2"}]
+    assert first["thumbnail"] == [{"id": v3["id"] + "/full/200,260/0/default.jpg", "type": "Image",
+                                   "format": "image/jpeg", "width": 200, "height": 260,
+                                   "service": body["service"]}]
+    body = second["items"][0]["items"][0]["body"]
+    assert body["id"] == "https://images.example.org/iiif/2/hull-686/full/full/0/default.jpg"
+    assert body["service"] == [{"@id": "https://images.example.org/iiif/2/hull-686", "@type": "ImageService2",
+                                "profile": "http://iiif.io/api/image/2/level1.json"}]
+    assert second["thumbnail"][0]["id"] == "https://images.example.org/iiif/2/hull-686/full/200,/0/default.jpg"
+    assert (second["thumbnail"][0]["width"], second["thumbnail"][0]["height"]) == (200, 250)
+    assert rendering["thumbnail"][0]["width"] == 200 and "service" not in rendering["thumbnail"][0]
+
+
+def test_a_level_0_scan_is_thumbnailed_at_a_size_it_lists(records_dir, make_app):
+    """Level 0 draws only the sizes its info.json lists: the smallest of 150 px or more; with none
+    listed, the full image is its own thumbnail (never a size the service would refuse)."""
+    listed = {"id": "https://images.example.org/iiif/3/a", "type": "ImageService3", "profile": "level0",
+              "width": 4000, "height": 5000,
+              "sizes": [{"width": 125, "height": 156}, {"width": 250, "height": 313}, {"width": 1000, "height": 1250}]}
+    bare = {"id": "https://images.example.org/iiif/3/b", "type": "ImageService3", "profile": "level0",
+            "width": 1200, "height": 1500}
+    first, second, _ = scan_manifest(records_dir, make_app, listed, bare)
+    assert first["thumbnail"][0]["id"] == listed["id"] + "/full/250,313/0/default.jpg"
+    assert second["thumbnail"][0]["id"] == bare["id"] + "/full/max/0/default.jpg"
+    assert (second["thumbnail"][0]["width"], second["thumbnail"][0]["height"]) == (1200, 1500)
+
+
+def test_a_plain_image_is_its_own_thumbnail_and_needs_its_size(records_dir, make_app, capsys):
+    from catalog.cli import main
+    path = records_dir / "hull-memorandum-1943-10-30.json"
+    record = json.loads(path.read_text())
+    record["pages"][1] |= {"image_url": "https://images.example.org/hull-686.jpg", "width": 1800, "height": 2400}
+    write_record(records_dir, record)
+    canvas = manifest(make_app(records_dir).test_client(), record["id"])["items"][1]
+    assert canvas["thumbnail"] == [{"id": "https://images.example.org/hull-686.jpg", "type": "Image",
+                                    "width": 1800, "height": 2400}]
+    del record["pages"][1]["height"]
+    write_record(records_dir, record)
+    assert main(["validate", str(path)]) == 1
+    assert "pages[1].height: missing (required)" in capsys.readouterr().out
 
 
 # -- 2. `full` is not an Image API 3.0 size ---------------------------------------------------------

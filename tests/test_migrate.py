@@ -64,3 +64,32 @@ def test_a_record_that_would_not_validate_is_refused_and_left_alone(tmp_path, ca
     before = path.read_bytes()
     assert main(["migrate", "--write", str(folder)]) == 1
     assert "refused" in capsys.readouterr().out and path.read_bytes() == before
+
+
+def test_an_image_service_url_becomes_the_service_described():
+    """1.1 pages gave the service as a URL and the size as the page's width and height; the catalog then
+    declared it ImageService3 level0, which is what the migrated record now says in so many words."""
+    record = {"pages": [{"label": "1", "text": "", "image_service": "https://img.example.org/iiif/3/p1",
+                         "width": 2000, "height": 2600},
+                        {"label": "2", "text": "", "image_url": "https://img.example.org/p2.jpg",
+                         "width": 1800, "height": 2400}]}
+    migrated = migrate(record)
+    assert migrated["pages"][0] == {"label": "1", "text": "", "image_service": {
+        "id": "https://img.example.org/iiif/3/p1", "type": "ImageService3", "profile": "level0",
+        "width": 2000, "height": 2600}}
+    assert migrated["pages"][1] == record["pages"][1]
+    assert migrate(migrated) == migrated
+
+
+def test_an_image_service_without_a_size_is_refused_not_invented(tmp_path, capsys):
+    folder = tmp_path / "records"
+    shutil.copytree(FIXTURE_RECORDS, folder)
+    path = folder / "hull-memorandum-1943-10-30.json"
+    record = json.loads(path.read_text(encoding="utf-8"))
+    record["pages"][0]["image_service"] = "https://img.example.org/iiif/3/p1"
+    path.write_text(json.dumps(record, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    before = path.read_bytes()
+    assert main(["migrate", "--write", str(folder)]) == 1
+    out = capsys.readouterr().out
+    assert "refused" in out and "image_service" in out
+    assert path.read_bytes() == before

@@ -143,7 +143,7 @@ def skip_allowed_disagreements(name: str, document: object) -> None:
 
 # -- (a) documents drawn from the schema ----------------------------------------------------------
 
-RULED = ["Correction", "Access", "DocumentDate", "Relation"]
+RULED = ["Correction", "Access", "DocumentDate", "Relation", "Page"]
 """The models with cross-field rules (model validators)."""
 PLAIN = sorted(set(DEFS) - set(RULED) - {"Part", "Provenance"})
 """The rest but the two largest, which the whole-record properties cover (they take seconds to draw)."""
@@ -421,6 +421,15 @@ EXAMPLES = [
     ("date that is not in the calendar", "DocumentDate", {"type": "sent", "date": "1945-02-29"}, False),
     ("optional fields null", "DocumentDate", {"type": "sent", "date": "1945-06-08", "end_date": None,
                                              "time": None, "certainty": None, "edtf": None}, True),
+    ("page image with its size", "Page", {"label": "1", "text": "", "image_url": "https://e.org/1.jpg",
+                                          "width": 10, "height": 20}, True),
+    ("page image url null, no size", "Page", {"label": "1", "text": "", "image_url": None}, True),
+    ("page image without a height", "Page", {"label": "1", "text": "", "image_url": "https://e.org/1.jpg",
+                                             "width": 10}, False),
+    ("page image, height null", "Page", {"label": "1", "text": "", "image_url": "https://e.org/1.jpg",
+                                         "width": 10, "height": None}, False),
+    ("scan service without its size", "ImageService", {"id": "https://e.org/iiif/1", "type": "ImageService3",
+                                                       "profile": "level0"}, False),
     ("approximate null", "DocumentDate", {"type": "sent", "date": "1945-06-08", "approximate": None}, False),
 ]
 
@@ -479,6 +488,7 @@ CROSS_FIELD_RULES = {
     ("Access", "_restricted_has_reason"): "in the schema: if status is restricted then a non-empty reason",
     ("Record", "_pages_or_parts"): "in the schema: if/then/else on an explicit null, else oneOf",
     ("DocumentDate", "_range_in_order"): "validate only: date range in order, date bounds in order",
+    ("Page", "_image_has_size"): "in the schema: if image_url is a string then width and height, integers",
 }
 """Every model and field validator, and where its rule is stated."""
 
