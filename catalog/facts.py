@@ -15,9 +15,12 @@ cannot disagree. The rules live here:
 from __future__ import annotations
 
 import datetime as dt
+import re
+import unicodedata
 from dataclasses import dataclass
 
 from catalog.model import Agent
+from catalog.model import AuthorityLink
 from catalog.model import Classification
 from catalog.model import Declassification
 from catalog.model import DocumentDate
@@ -188,6 +191,65 @@ def correspondents(record: Record) -> str:
         return ""
     receivers = [p.display for p in recipients(record)]
     return join_names(makers) + (" to " + join_names(receivers) if receivers else "")
+
+
+# -- one person across records --------------------------------------------------------------------
+
+MENTIONED = "mentioned"
+AUTHORITY_LABELS = {"viaf": "VIAF", "wikidata": "Wikidata", "snac": "SNAC", "lcnaf": "LC Name Authority File",
+                    "isni": "ISNI", "orcid": "ORCID", "other": "Other authority record"}
+"""How each authority scheme is named where people read it."""
+
+
+def person_words(name: str) -> list[str]:
+    """The name's words as the full-text index holds them: lower case, diacritics that decompose
+    dropped ('Józef' → 'jozef'), other letters kept ('Mikołajczyk' → 'mikołajczyk')."""
+    folded = "".join(c for c in unicodedata.normalize("NFKD", name) if not unicodedata.combining(c))
+    return re.findall(r"[^\W_]+", folded.lower())
+
+
+def person_slug(name: str) -> str:
+    """A person page's slug: 'Harriman, W. Averell' → 'harriman-w-averell'. Names differing only in
+    punctuation, case or accents share a page; '' for a name with no letter or digit."""
+    return "-".join(person_words(name))
+
+
+@dataclass(frozen=True)
+class Appearance:
+    """One way a record names a person: as a creator or recipient (an agent of the item or of a
+    part, with role and office), or as mentioned."""
+
+    name: str
+    side: str
+    """CREATOR, RECIPIENT or MENTIONED."""
+    role: str
+    office: str | None = None
+    part: int | None = None
+
+
+def appearances(record: Record, slug: str) -> list[Appearance]:
+    """How the record names the person whose slug this is: each side once (as `creators` and
+    `recipients` give them), then mentioned."""
+    found = [Appearance(p.name, p.side, p.agent.role, p.agent.office, p.part)
+             for p in [*creators(record), *recipients(record)] if person_slug(p.name) == slug]
+    found += [Appearance(p.name, MENTIONED, MENTIONED) for p in record.persons_mentioned
+              if person_slug(p.name) == slug][:1]
+    return found
+
+
+def authority_links(record: Record, slug: str) -> list[AuthorityLink]:
+    """The authority records the record gives for the person (any agent entry, in parts too, or a
+    person mentioned), each URI once."""
+    agents = [*record.creators, *record.recipients]
+    for part in record.parts or []:
+        agents += [*part.creators, *part.recipients]
+    entries = [*agents, *record.persons_mentioned]
+    found: dict[str, AuthorityLink] = {}
+    for entry in entries:
+        if person_slug(entry.name) == slug:
+            for link in entry.authority:
+                found.setdefault(link.uri, link)
+    return list(found.values())
 
 
 # -- places ---------------------------------------------------------------------------------------

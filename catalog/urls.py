@@ -8,10 +8,12 @@ drift apart without a test (tests/test_urls.py) noticing.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import quote
 from urllib.parse import urlencode
 
-RECORD_FORMATS = {None: "", "json": ".json", "bib": ".bib", "csl": ".csl.json"}
-"""A record page's representations and their suffixes."""
+RECORD_FORMATS = {None: "", "json": ".json", "bib": ".bib", "csl": ".csl.json", "mods": ".mods.xml",
+                  "marc": ".marc.xml", "dc": ".dc.xml", "dcterms": ".dcterms.xml"}
+"""A record page's representations and their suffixes (the `.xml` ones: catalog/pages/record_formats.py)."""
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,17 @@ class Urls:
 
     def collection(self, slug: str, json: bool = False, query=None) -> str:
         return self._at(f"/collections/{slug}" + (".json" if json else ""), query)
+
+    def finding_aid(self, slug: str) -> str:
+        """The collection's EAD3 finding aid."""
+        return self._at(f"/collections/{slug}.ead.xml")
+
+    def people(self, json: bool = False) -> str:
+        return self._at("/people.json" if json else "/people")
+
+    def person(self, slug: str, json: bool = False) -> str:
+        """A person's page (`facts.person_slug`); a slug may hold letters beyond ASCII, so it is quoted."""
+        return self._at(f"/people/{quote(slug)}" + (".json" if json else ""))
 
     def sitemap(self, part: int | None = None) -> str:
         return self._at(f"/sitemaps/{part}.xml" if part else "/sitemap.xml")

@@ -70,7 +70,7 @@ def test_a_memorandum_maps_to_each_element():
     assert "Moscow Conference (1943)" in dc["subject"]
     assert dc["description"][0].startswith("Hull records his conversation with Stalin")
     assert "Original classification: none marked." in dc["description"]
-    assert dc["language"] == ["en"]
+    assert dc["language"] == ["eng"]  # ISO 639-2, as WorldCat and MARC expect
     assert dc["rights"][0].startswith("Foreign Relations of the United States is a work")
 
 

@@ -15,6 +15,7 @@ from lxml import etree
 from bench.generate import synthetic_record
 from catalog import create_app
 from catalog.model import slugify
+from catalog.oai.formats import FORMATS
 from catalog.oai.tokens import MAC_CHARS
 from catalog.oai.tokens import Token
 from catalog.oai.tokens import encode
@@ -164,10 +165,11 @@ def test_identify_describes_the_repository_from_settings(build):
     assert root.findtext("o:request", namespaces=NS) == "https://archive.example.org/oai"
 
 
-def test_list_metadata_formats_offers_oai_dc_for_the_repository_and_for_an_item(oai):
+def test_list_metadata_formats_offers_every_format_for_the_repository_and_for_an_item(oai):
     for root in (oai(verb="ListMetadataFormats"), oai(verb="ListMetadataFormats", identifier=oai_id("syn-000001"))):
         prefixes = [e.text for e in root.iterfind(".//o:metadataPrefix", NS)]
-        assert prefixes == ["oai_dc"]
+        assert prefixes == list(FORMATS) and prefixes[0] == "oai_dc"
+        assert {"oai_dc", "oai_dcterms", "mods", "marc21", "ead"} <= set(prefixes)
         assert root.findtext(".//o:metadataNamespace", namespaces=NS) == NS["oai_dc"]
 
 
@@ -401,7 +403,7 @@ def test_bad_resumption_tokens(oai):
     forged = [
         "garbage", "%%%", "a" * 3000, real[:-2], real + "A", real[:10] + "!" + real[11:],
         encode(Token("ListIdentifiers", "oai_dc", None, None, None, "2024-01-01T00:00:00Z", "../etc", 5, 12), key),
-        encode(Token("ListIdentifiers", "marc21", None, None, None, "2024-01-01T00:00:00Z", "syn-000001", 5, 12),
+        encode(Token("ListIdentifiers", "not_a_format", None, None, None, "2024-01-01T00:00:00Z", "syn-000001", 5, 12),
                key),
         encode(Token("ListIdentifiers", "oai_dc", None, None, None, "2024-13-01T00:00:00Z", "syn-000001", 5, 12),
                key),
@@ -422,7 +424,7 @@ def test_bad_resumption_tokens(oai):
 def test_cannot_disseminate_other_formats(oai):
     for params in ({"verb": "ListRecords"}, {"verb": "ListIdentifiers"},
                    {"verb": "GetRecord", "identifier": oai_id("syn-000001")}):
-        root = oai(metadataPrefix="marc21", **params)
+        root = oai(metadataPrefix="not_a_format", **params)
         assert error_code(root) == "cannotDisseminateFormat"
         assert echoed(root) == {k: v for k, v in params.items()}
 

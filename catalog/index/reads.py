@@ -126,6 +126,19 @@ class Reading:
     def facet_counts(self, filters: search.Filters) -> dict[str, list[tuple[str, int]]]:
         return search.facet_counts(self.db, self.cache, filters)
 
+    # -- people ----------------------------------------------------------------------------------
+    def records_naming(self, words: tuple[str, ...], limit: int) -> list[Record]:
+        """Public records whose people (creators, recipients, persons mentioned, in parts too) hold
+        `words` in a row, in (date, id) order, at most `limit`: the candidates a person page keeps
+        those of that name from (`facts.person_words` makes the words as the index holds them)."""
+        if not words or not all(isinstance(w, str) and w.isalnum() for w in words) or limit <= 0:
+            return []
+        match = 'people : "' + " ".join(words) + '"'
+        rows = self.db.execute(
+            "SELECT r.id, r.content_hash, r.source FROM record_text t JOIN public_records r ON r.rowid = t.rowid "
+            "WHERE record_text MATCH ? ORDER BY r.date, r.id LIMIT ?", (match, limit)).fetchall()
+        return [self.record_from(row["id"], row["content_hash"], row["source"]) for row in rows]
+
     # -- collections -----------------------------------------------------------------------------
     def collections(self) -> list[dict]:
         """Every collection with public records: name, slug, holding repositories, count, first and last year."""

@@ -11,6 +11,8 @@ Errors are HTTP 200 with the protocol's error codes; `<request>` echoes only wel
 
 from __future__ import annotations
 
+import gzip
+
 from flask import Blueprint
 from flask import Flask
 from flask import Response
@@ -53,7 +55,14 @@ def endpoint() -> Response:
 
 
 def _xml(root: etree._Element) -> Response:
-    return Response(serialize(root), mimetype="text/xml", content_type="text/xml; charset=utf-8")
+    """The response, gzip-compressed when the client accepts gzip (Identify advertises it); never otherwise."""
+    body = serialize(root)
+    response = Response(body, mimetype="text/xml", content_type="text/xml; charset=utf-8")
+    response.vary.add("Accept-Encoding")
+    if request.accept_encodings["gzip"] > 0:
+        response.set_data(gzip.compress(body, compresslevel=6, mtime=0))
+        response.headers["Content-Encoding"] = "gzip"
+    return response
 
 
 def _error_response(error: OAIError, echo: dict[str, str], response_date: str) -> Response:

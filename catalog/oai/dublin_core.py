@@ -10,6 +10,7 @@ from __future__ import annotations
 from lxml import etree
 
 from catalog import facts
+from catalog.languages import iso639_2b
 from catalog.model import Record
 from catalog.oai.xml import XSI_NS
 from catalog.oai.xml import xml_text
@@ -77,7 +78,7 @@ def dc_elements(record: Record, urls: Urls) -> list[tuple[str, str]]:
         "type": ["Text", *facts.document_types(record)],
         "identifier": [urls.record(record.id), urls.manifest(record.id)],
         "source": [_source(record)],
-        "language": [record.language],
+        "language": [iso639_2b(record.language)],
         "relation": [f"Collection: {collection}", *_editions(record),
                      *(f"{r.type.capitalize()}: {urls.record(r.target) if r.target else r.uri or r.as_printed}"
                        for r in record.relations)],

@@ -12,7 +12,11 @@ from dataclasses import dataclass
 from lxml import etree
 
 from catalog.model import Record
+from catalog.oai import dcterms
 from catalog.oai import dublin_core
+from catalog.oai import ead
+from catalog.oai import marcxml
+from catalog.oai import mods
 from catalog.urls import Urls
 
 
@@ -27,4 +31,9 @@ class MetadataFormat:
 
 FORMATS: dict[str, MetadataFormat] = {
     "oai_dc": MetadataFormat("oai_dc", dublin_core.OAI_DC_SCHEMA, dublin_core.OAI_DC_NS, dublin_core.dc_xml),
+    "oai_dcterms": MetadataFormat("oai_dcterms", dcterms.QUALIFIED_DC_SCHEMA, dcterms.OAI_DCTERMS_NS,
+                                  dcterms.dcterms_xml),
+    "mods": MetadataFormat("mods", mods.MODS_SCHEMA, mods.MODS_NS, mods.mods_xml),
+    "marc21": MetadataFormat("marc21", marcxml.MARC_SCHEMA, marcxml.MARC_NS, marcxml.marc_xml),
+    "ead": MetadataFormat("ead", ead.EAD_SCHEMA, ead.EAD_NS, ead.item_document),
 }

@@ -83,6 +83,7 @@ def identify(req: OAIRequest) -> etree._Element:
     sub(element, "earliestDatestamp", index.oai_earliest_datestamp() or root[0].text)
     sub(element, "deletedRecord", "persistent")
     sub(element, "granularity", GRANULARITY)
+    sub(element, "compression", "gzip")
     if REPOSITORY_IDENTIFIER.fullmatch(links.oai_repository):
         add_oai_identifier(element, links.oai_repository,
                            links.oai_identifier(index.oai_sample_id() or "hull-memorandum-1943-10-30"))

@@ -28,7 +28,10 @@ from catalog.http import json_response
 from catalog.http import page_args
 from catalog.http import urls
 from catalog.pages import browse
+from catalog.pages import finding_aid
+from catalog.pages import people
 from catalog.pages import record as record_view
+from catalog.pages import record_formats
 from catalog.pages import sitemap
 from catalog.pages import transcription
 from catalog.urls import Urls
@@ -41,6 +44,9 @@ MAX_QUERY_STRING = 4096
 def init_app(app: Flask) -> None:
     """Register the pages, HTML error pages for every path no other surface owns, and `urls` for templates."""
     app.register_blueprint(blueprint)
+    app.register_blueprint(people.blueprint)
+    finding_aid.init_app(app)
+    record_formats.init_app(app)
     handle_errors(app, ("",), error_page)
     app.extensions["catalog.capabilities"]["pages"] = True
 
@@ -178,6 +184,9 @@ class RecordLinks:
     def search(self, q: str) -> str:
         return self.where.search_for(q)
 
+    def person(self, slug: str) -> str:
+        return self.where.person(slug)
+
 
 def _record_data(found) -> tuple[dict, dict]:
     """The record page's data (the JSON twin) and what only the HTML needs (rendered text, JSON-LD)."""
@@ -188,7 +197,8 @@ def _record_data(found) -> tuple[dict, dict]:
     record_links = RecordLinks(where, collection_url)
     link_map = {"self": where.record(rid), "json": where.record(rid, "json"), "api": where.api_record(rid),
                 "oai": where.oai_record(rid), "bibtex": where.record(rid, "bib"),
-                "csl_json": where.record(rid, "csl"), "collection": collection_url}
+                "csl_json": where.record(rid, "csl"), "collection": collection_url,
+                **{fmt: where.record(rid, fmt) for fmt in ("mods", "marc", "dc", "dcterms")}}
     if capability("iiif"):
         link_map["manifest"] = where.manifest(rid)
     if capability("viewer"):
@@ -277,6 +287,7 @@ def collection(slug: str) -> Response:
     data = {**_with_url(found, where), "items": [browse.item(row, where) for row in result.rows],
             "pagination": pagination,
             "links": {"self": where.collection(slug), "json": where.collection(slug, json=True),
+                      "ead": where.finding_aid(slug),
                       "browse": where.facet("collection", found["name"])}}
     return respond("pages/collection.html", data)
 

@@ -24,6 +24,7 @@ from werkzeug.exceptions import ServiceUnavailable
 
 from catalog.facts import display_name
 from catalog.facts import long_date
+from catalog.facts import person_slug
 from catalog.index import search
 from catalog.index.api import CatalogIndex
 from catalog.index.projection import FACETS
@@ -46,6 +47,8 @@ FACET_LABELS = {
     "place": "Place",
 }
 assert set(FACET_LABELS) == set(FACETS)
+PERSON_FACETS = ("creator", "recipient")
+"""Facets whose values are people (or offices): each value links its person page too."""
 
 FACET_LIMIT = 10
 MORE_LIMIT = 200
@@ -224,7 +227,9 @@ def item(row: dict, links: Urls) -> dict:
     }
 
 
-def facet_data(request: BrowseRequest, counts: dict[str, list[tuple[str, int]]]) -> list[dict]:
+def facet_data(request: BrowseRequest, counts: dict[str, list[tuple[str, int]]], links: Urls | None = None) -> list[dict]:
+    """Each facet's values as filter links; a person's (creator, recipient) also links their person page."""
+    links = links or Urls(request.base)
     out = []
     for name in FACETS:
         values = counts.get(name, [])
@@ -241,8 +246,11 @@ def facet_data(request: BrowseRequest, counts: dict[str, list[tuple[str, int]]])
             selected = (name, value) in request.selected
             changed = ([p for p in request.selected if p != (name, value)] if selected
                        else [*request.selected, (name, value)])
-            entries.append({"value": value, "label": display_name(value) if name in ("creator", "recipient") else value,
-                            "count": number, "selected": selected, "url": request.url(selected=changed)})
+            entry = {"value": value, "label": display_name(value) if name in PERSON_FACETS else value,
+                     "count": number, "selected": selected, "url": request.url(selected=changed)}
+            if name in PERSON_FACETS and person_slug(value):
+                entry["person_url"] = links.person(person_slug(value))
+            entries.append(entry)
         facet = {"name": name, "label": FACET_LABELS[name], "values": entries, "distinct": len(values)}
         if len(values) > FACET_LIMIT:
             facet["more_url" if request.more != name else "fewer_url"] = request.url(
@@ -323,7 +331,7 @@ def browse_data(index: CatalogIndex, request: BrowseRequest, links: Urls) -> dic
         "filters": {"selected": selected, "from": request.date_from, "to": request.date_to,
                     "clear_url": request.url(selected=[], dates=("", "")) if selected else None},
         "items": [item(row, links) for row in result.rows],
-        "facets": facet_data(request, counts),
+        "facets": facet_data(request, counts, links),
         "years": years,
         "pagination": pagination(request, result.total),
         "links": {"self": request.url(page=request.page)},

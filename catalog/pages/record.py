@@ -190,14 +190,15 @@ def people(record: Record, links) -> list[dict]:
 
     for person in [*facts.creators(record), *facts.recipients(record)]:
         add(person.name, person.agent.role, person.facet, person.agent.office)
-        found[person.name].setdefault("authority", [])
-        found[person.name]["authority"] += [link.uri for link in person.agent.authority
-                                             if link.uri not in found[person.name]["authority"]]
     for person in record.persons_mentioned:
         add(person.name, "mentioned", None, person.note)
     for entry in found.values():
         if entry["url"] is None:
             entry["url"] = links.search(f'person:"{unquoted(entry["name"].split(",")[0])}"')
+        slug = facts.person_slug(entry["name"])
+        entry["person_url"] = links.person(slug) if slug else None
+        entry["authority"] = [{"scheme": link.scheme, "label": facts.AUTHORITY_LABELS[link.scheme], "uri": link.uri}
+                              for link in facts.authority_links(record, slug)] if slug else []
     return list(found.values())
 
 
@@ -224,10 +225,13 @@ def json_ld(record: Record, url: str, collection_url: str, manifest_url: str | N
     """schema.org `ArchiveComponent` for search engines and linked-data clients."""
     prov = record.provenance
 
-    def person(found: facts.Person) -> dict:
-        out = {"@type": "Person", "name": found.display}
-        if found.agent.office:
-            out["jobTitle"] = found.agent.office
+    def person(name: str, office: str | None = None) -> dict:
+        out = {"@type": "Person", "name": display_name(name)}
+        if office:
+            out["jobTitle"] = office
+        same_as = [link.uri for link in facts.authority_links(record, facts.person_slug(name))]
+        if same_as:
+            out["sameAs"] = same_as
         return out
 
     data: dict = {
@@ -240,9 +244,9 @@ def json_ld(record: Record, url: str, collection_url: str, manifest_url: str | N
         "dateCreated": record.date.date.isoformat(),
         "inLanguage": record.language,
         "genre": record.document_type,
-        "creator": [person(p) for p in facts.creators(record)],
-        "recipient": [person(p) for p in facts.recipients(record)],
-        "mentions": [{"@type": "Person", "name": display_name(p.name)} for p in record.persons_mentioned],
+        "creator": [person(p.name, p.agent.office) for p in facts.creators(record)],
+        "recipient": [person(p.name, p.agent.office) for p in facts.recipients(record)],
+        "mentions": [person(p.name) for p in record.persons_mentioned],
         "about": [{"@type": "Thing", "name": s} for s in record.description.subjects],
         "spatialCoverage": [{"@type": "Place", "name": name} for name in facts.place_names(record)],
         "holdingArchive": {"@type": "ArchiveOrganization", "name": prov.repository.name},
