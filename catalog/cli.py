@@ -1,4 +1,4 @@
-"""The `catalog` command: validate records, print the schema, serve, rebuild the index."""
+"""The `catalog` command: validate records, print the schema, serve, rebuild the index, import records."""
 
 from __future__ import annotations
 
@@ -163,6 +163,71 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     return 1 if refused else 0
 
 
+def _records_dir(args: argparse.Namespace) -> Path:
+    """Where imports write: --records, else CATALOG_RECORDS_DIR, else records/ as `validate` finds it."""
+    from catalog.config import from_environment
+
+    if args.records:
+        return Path(args.records)
+    configured = from_environment().get("CATALOG_RECORDS_DIR")
+    if configured:
+        return Path(str(configured))
+    return Path("records") if Path("records").is_dir() else PROJECT_ROOT / "records"
+
+
+def _run_import(args: argparse.Namespace, read, unit: str) -> int:
+    """Read the candidates (a file problem is a usage error, exit 2), then report and write the batch."""
+    from catalog.importing import batch
+    from catalog.importing.fields import apply_settings
+    from catalog.importing.fields import parse_settings
+
+    try:
+        settings = parse_settings(args.set)
+        candidates, skipped = read()
+        for candidate in candidates:
+            apply_settings(candidate.record, settings)
+    except ValueError as error:  # SettingError, SpreadsheetError, TeiError: the input, not its records
+        print(f"catalog import {args.import_command}: {error}", file=sys.stderr)
+        return 2
+    return batch.run(candidates, _records_dir(args), write=args.write, partial=args.partial,
+                     update=args.update, unit=unit, skipped=skipped)
+
+
+def cmd_import_csv(args: argparse.Namespace) -> int:
+    from catalog.importing import spreadsheet
+
+    def read():
+        mapping = spreadsheet.read_mapping(Path(args.mapping)) if args.mapping else None
+        return spreadsheet.candidates(Path(args.file), mapping), []
+
+    return _run_import(args, read, "rows")
+
+
+def cmd_import_tei(args: argparse.Namespace) -> int:
+    from catalog.importing import tei
+
+    return _run_import(args, lambda: tei.read(Path(args.file)), "documents")
+
+
+def cmd_draft(args: argparse.Namespace) -> int:
+    from catalog.importing.draft import run
+
+    return run(Path(args.file), args.write, _records_dir(args))
+
+
+def _import_options(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--write", action="store_true",
+                         help="write the records, only if every one is valid (default: a dry run, the report only)")
+    command.add_argument("--partial", action="store_true",
+                         help="write the valid records and list the others")
+    command.add_argument("--update", action="store_true",
+                         help="replace the importer's fields in existing records (other fields are kept)")
+    command.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
+                         help="a value for every record that has none, e.g. --set access.status=open (repeatable)")
+    command.add_argument("--records", metavar="DIR",
+                         help="the records folder (default: CATALOG_RECORDS_DIR, else records/)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="catalog", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -200,6 +265,27 @@ def build_parser() -> argparse.ArgumentParser:
     restore = ledger_commands.add_parser("import", help="restore entries written by `catalog ledger export`")
     restore.add_argument("file", nargs="?", default="-", help="input file (default: standard input)")
     restore.set_defaults(func=cmd_ledger_import)
+
+    importing = commands.add_parser("import", help="make records from a spreadsheet or a FRUS TEI volume "
+                                                   "(dry run unless --write)")
+    import_commands = importing.add_subparsers(dest="import_command", required=True)
+    from_csv = import_commands.add_parser("csv", help="one record per row of a CSV or .xlsx file")
+    from_csv.add_argument("file", help="the spreadsheet: a header row of field paths, then one row per record")
+    from_csv.add_argument("--mapping", metavar="FILE",
+                          help="JSON or CSV naming the field of each other header: {\"Box\": \"provenance.collection.box\"}")
+    _import_options(from_csv)
+    from_csv.set_defaults(func=cmd_import_csv)
+    from_tei = import_commands.add_parser("tei", help="one record per document of a FRUS TEI volume")
+    from_tei.add_argument("file", help="the volume, e.g. frus1943v01.xml")
+    _import_options(from_tei)
+    from_tei.set_defaults(func=cmd_import_tei)
+
+    draft = commands.add_parser("draft", help="a draft record from a raw transcription (printed unless --write)")
+    draft.add_argument("file", help="the transcription, a UTF-8 text file")
+    draft.add_argument("--write", action="store_true", help="write the draft into the records folder")
+    draft.add_argument("--records", metavar="DIR",
+                       help="the records folder (default: CATALOG_RECORDS_DIR, else records/)")
+    draft.set_defaults(func=cmd_draft)
     return parser
 
 
