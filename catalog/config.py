@@ -15,6 +15,10 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SETTINGS: dict[str, tuple[object, str]] = {
     "RECORDS_DIR": (str(PROJECT_ROOT / "records"), "Folder of record files (*.json); the server never writes to it."),
     "INSTANCE_DIR": (str(PROJECT_ROOT / "instance"), "Folder for the embedded index and caches."),
+    "DATABASE_URL": ("", ("PostgreSQL index shared by several app servers (postgresql://user@host/db); empty: the "
+                          "embedded SQLite index in the instance folder.")),
+    "DATABASE_REPLICA_URL": ("", ("A PostgreSQL read replica for searches and reads, with `CATALOG_DATABASE_URL`; "
+                                  "empty or unreachable: reads go to the primary.")),
     "BASE_URL": ("", "Public base URL for absolute links (e.g. https://catalog.example.org); empty: from the request."),
     "TRUSTED_PROXIES": (0, ("Reverse proxies in front of the server whose X-Forwarded-Proto/-Host are believed; "
                            "0: forwarded headers are ignored.")),

@@ -25,6 +25,8 @@ import requests
 from bench.generate import synthetic_record
 from catalog import create_app
 
+pytest_plugins = ["tests.postgres_backend"]  # the `backend`, `database_url` and `postgres_cluster` fixtures
+
 PROJECT = Path(__file__).resolve().parent.parent
 FIXTURE_RECORDS = Path(__file__).parent / "fixtures" / "records"
 SHARED = Path(os.environ.get("CATALOG_SHARED", PROJECT.parent / "shared"))
@@ -142,10 +144,10 @@ def clock():
 
 
 @pytest.fixture
-def make_app(tmp_path: Path):
-    """Build an app over a records folder, with its own instance folder."""
+def make_app(tmp_path: Path, backend):
+    """Build an app over a records folder, with its own instance folder, on the test's index backend."""
     def build(folder: Path, **settings):
-        return create_app(app_config(folder, tmp_path / f"instance-{folder.name}", **settings))
+        return create_app(app_config(folder, tmp_path / f"instance-{folder.name}", **{**backend.settings, **settings}))
     return build
 
 

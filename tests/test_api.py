@@ -3,12 +3,15 @@
 import json
 import time
 
+import pytest
 import requests
 
 from tests.conftest import FIXTURE_RECORDS
 from tests.conftest import PUBLIC_IDS
 from tests.conftest import RESTRICTED_ID
 from tests.conftest import write_record
+
+pytestmark = pytest.mark.both_backends  # the index's behaviour here holds on SQLite and on PostgreSQL
 
 
 def test_list_is_paginated_with_absolute_links(make_app, records_dir, synthetic):

@@ -26,6 +26,8 @@ from tests.conftest import LiveServer
 from tests.conftest import app_config
 from tests.conftest import write_record
 
+pytestmark = pytest.mark.both_backends  # the index's behaviour here holds on SQLite and on PostgreSQL
+
 OAI_NS = {"o": "http://www.openarchives.org/OAI/2.0/"}
 FIRST_PAGE = "/oai?verb=ListIdentifiers&metadataPrefix=oai_dc"
 

@@ -25,6 +25,8 @@ from tests.conftest import left_unchanged
 from tests.conftest import write_record
 from tests.oai_schema import oai_errors
 
+pytestmark = pytest.mark.both_backends  # the index's behaviour here holds on SQLite and on PostgreSQL
+
 NS = {"o": "http://www.openarchives.org/OAI/2.0/", "dc": "http://purl.org/dc/elements/1.1/",
       "oai_dc": "http://www.openarchives.org/OAI/2.0/oai_dc/",
       "id": "http://www.openarchives.org/OAI/2.0/oai-identifier"}

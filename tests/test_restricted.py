@@ -15,6 +15,8 @@ import pytest
 from tests.conftest import FIXTURE_RECORDS
 from tests.conftest import RESTRICTED_ID
 
+pytestmark = pytest.mark.both_backends  # the index's behaviour here holds on SQLite and on PostgreSQL
+
 PHRASE = "Quintessential marmalade protocol"
 SECRET_ID = RESTRICTED_ID
 RECIPIENT = "Stettinius"
