@@ -183,7 +183,10 @@ def test_sitemap_and_robots(read_client):
     sitemap = read_client.get("/sitemap.xml")
     assert sitemap.mimetype == "application/xml"
     body = sitemap.get_data(as_text=True)
-    assert body.count("<url>") == len(PUBLIC_IDS) + 2 + 5  # records, home and collections list, collections
+    people = read_client.get("/people.json").get_json()["items"]
+    assert people  # records; home, collections and people lists; collections; person pages
+    assert body.count("<url>") == len(PUBLIC_IDS) + 3 + 5 + len(people)
+    assert all(f"<loc>{person['url']}</loc>" in body for person in people)
     assert f"<loc>http://localhost/records/{HULL}</loc>" in body
     assert RESTRICTED_ID not in body
     robots = read_client.get("/robots.txt").get_data(as_text=True)

@@ -2,7 +2,7 @@
 
 A small catalog gets one `<urlset>`. A large one gets a sitemap index at /sitemap.xml whose child
 sitemaps (/sitemaps/1.xml, ...) hold `RECORDS_PER_SITEMAP` records each; the first also holds the
-home page and the collections. Records come in index order (date, id).
+home page, the collections and the people. Records come in index order (date, id).
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from __future__ import annotations
 from markupsafe import escape
 
 from catalog.index.api import CatalogIndex
+from catalog.pages.people import people_index
 from catalog.urls import Urls
 
 RECORDS_PER_SITEMAP = 25_000
@@ -37,9 +38,11 @@ def part(index: CatalogIndex, urls: Urls, number: int) -> str | None:
         return None
     entries = index.sitemap_entries((number - 1) * RECORDS_PER_SITEMAP, RECORDS_PER_SITEMAP)
     locations = []
-    if number == 1:
-        locations += [(urls.home(), None), (urls.collections(), None)]
-        locations += [(urls.collection(c["slug"]), None) for c in index.collections()[:RECORDS_PER_SITEMAP - 2]]
+    if number == 1:  # the pages that gather records: within the other half of the limit
+        locations += [(urls.home(), None), (urls.collections(), None), (urls.people(), None)]
+        locations += [(urls.collection(c["slug"]), None) for c in index.collections()]
+        locations += [(person["url"], None) for person in people_index(index, urls)]
+        del locations[RECORDS_PER_SITEMAP:]
     locations += [(urls.record(record_id), datestamp) for record_id, datestamp in entries]
     body = "\n".join(f"<url><loc>{escape(loc)}</loc>" + (f"<lastmod>{escape(stamp)}</lastmod>" if stamp else "")
                      + "</url>" for loc, stamp in locations)
