@@ -215,6 +215,29 @@ def cmd_draft(args: argparse.Namespace) -> int:
     return run(Path(args.file), args.write, _records_dir(args))
 
 
+def cmd_export_static(args: argparse.Namespace) -> int:
+    from catalog import create_app
+    from catalog.static_export import ExportError
+    from catalog.static_export import export_static
+
+    if not args.base_url.startswith(("http://", "https://")):
+        print(f"catalog export-static: --base-url must be an http(s) URL, not {args.base_url!r}", file=sys.stderr)
+        return 2
+    app = create_app()
+    config = app.config
+    try:
+        done = export_static(app.extensions["catalog.index"], Path(args.dir), args.base_url,
+                             config["CATALOG_INSTITUTION_NAME"], config["CATALOG_INSTITUTION_URL"],
+                             Path(config["CATALOG_INSTANCE_DIR"]) / "iiif-images", args.workers)
+    except ExportError as error:
+        print(f"catalog export-static: {error}", file=sys.stderr)
+        return 2
+    print(f"exported {done.records} public records to {args.dir}: {done.documents} documents, "
+          f"{done.images} page images drawn, {done.images_reused} copied from the image cache, "
+          f"in {done.seconds:.1f} s")
+    return 0
+
+
 def _import_options(command: argparse.ArgumentParser) -> None:
     command.add_argument("--write", action="store_true",
                          help="write the records, only if every one is valid (default: a dry run, the report only)")
@@ -286,6 +309,14 @@ def build_parser() -> argparse.ArgumentParser:
     draft.add_argument("--records", metavar="DIR",
                        help="the records folder (default: CATALOG_RECORDS_DIR, else records/)")
     draft.set_defaults(func=cmd_draft)
+
+    static = commands.add_parser("export-static", help="write the public IIIF (manifests, collections, annotation "
+                                                       "pages, page images, record JSON) as plain files")
+    static.add_argument("dir", help="a new or empty folder (written as DIR.tmp, renamed when complete)")
+    static.add_argument("--base-url", required=True,
+                        help="where DIR will be served, e.g. https://static.example.org/catalog (every id points there)")
+    static.add_argument("--workers", type=int, default=None, help="processes drawing page images (default: one per core)")
+    static.set_defaults(func=cmd_export_static)
     return parser
 
 

@@ -11,11 +11,16 @@ from catalog.http import json_http_error
 
 def init_app(app: Flask) -> None:
     """Register the IIIF routes, JSON errors under /iiif/, and the `iiif` and `viewer` capabilities."""
+    from pathlib import Path
+
     from manifests import content_search
     from manifests import discovery
     from manifests import iiif
     from manifests import viewer
+    from manifests.representations import FOLDER
+    from manifests.representations import Representations
 
+    app.extensions["manifests.representations"] = Representations(Path(app.config["CATALOG_INSTANCE_DIR"]) / FOLDER)
     app.register_blueprint(iiif.blueprint)
     app.register_blueprint(discovery.blueprint)
     app.register_blueprint(content_search.blueprint)

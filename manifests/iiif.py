@@ -11,6 +11,7 @@ import datetime as dt
 import hashlib
 import io
 import json
+from functools import lru_cache
 from pathlib import Path
 
 from flask import Blueprint
@@ -27,6 +28,7 @@ from catalog.http import urls
 from catalog.model import Record
 from manifests import images
 from manifests import presentation
+from manifests.representations import Representations
 
 blueprint = Blueprint("iiif", __name__)
 
@@ -39,21 +41,27 @@ IMAGE_MAX_AGE = 300
 
 # -- responses ----------------------------------------------------------------------------------
 
-def iiif_response(body: str, last_modified: str | None, ld_type: str = IIIF_JSON,
+def iiif_response(body: str | bytes, last_modified: str | None, ld_type: str = IIIF_JSON,
                   digest: str | None = None) -> Response:
     """JSON-LD with the IIIF profile (plain JSON when the client prefers it), conditional on ETag/date."""
-    best = request.accept_mimetypes.best_match(["application/ld+json", "application/json"])
-    plain = best == "application/json"
+    accept = request.headers.get("Accept")
+    plain = bool(accept) and request.accept_mimetypes.best_match(["application/ld+json",
+                                                                  "application/json"]) == "application/json"
     response = Response(body, content_type="application/json" if plain else ld_type)
     response.set_etag((digest or body_digest(body)) + ("-json" if plain else ""))
     if last_modified:
-        response.last_modified = dt.datetime.strptime(last_modified, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.UTC)
+        response.last_modified = _moment(last_modified)
     response.vary.add("Accept")
     return response.make_conditional(request)
 
 
-def body_digest(body: str) -> str:
-    return hashlib.blake2b(body.encode(), digest_size=16).hexdigest()
+@lru_cache(maxsize=4096)
+def _moment(datestamp: str) -> dt.datetime:
+    return dt.datetime.strptime(datestamp, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.UTC)
+
+
+def body_digest(body: str | bytes) -> str:
+    return hashlib.blake2b(body.encode() if isinstance(body, str) else body, digest_size=16).hexdigest()
 
 
 def dump(data: dict) -> str:
@@ -63,8 +71,12 @@ def dump(data: dict) -> str:
 
 def provider() -> dict:
     config = current_app.config
-    return presentation.provider(config["CATALOG_INSTITUTION_NAME"], config["CATALOG_INSTITUTION_URL"] or
-                                 urls().home())
+    return _provider(config["CATALOG_INSTITUTION_NAME"], config["CATALOG_INSTITUTION_URL"] or urls().home())
+
+
+@lru_cache(maxsize=64)
+def _provider(name: str, homepage: str) -> dict:
+    return presentation.provider(name, homepage)
 
 
 def public_record(record_id: str) -> Record:
@@ -88,24 +100,44 @@ def manifest(record_id: str) -> Response:
     if digest is None:
         raise NotFound(f"There is no public record with the id {record_id[:100]!r}.")
     where, who = urls(), provider()
-    key = ("manifest", record_id, digest, where, json.dumps(who))
-    body, body_hash = index.cache.get(key, lambda: _manifest_body(record_id, where, who), per_record=True)
-    return iiif_response(body, datestamp(record_id), digest=body_hash)
+    stored = representations().get("manifest", record_id, digest, _context(where, who),
+                                   lambda: _manifest_body(record_id, where, who))
+    return iiif_response(stored.body, datestamp(record_id), digest=stored.digest)
 
 
-def _manifest_body(record_id: str, where, who: dict) -> tuple[str, str]:
-    """The manifest and its hash, built once per record version, base URL and provider."""
+def _manifest_body(record_id: str, where, who: dict) -> bytes:
+    """The manifest, built once per record version, base URL and provider."""
     record = public_record(record_id)  # 404 if restricted or removed since its hash was read
-    body = dump(presentation.manifest(record, where, who))
-    return body, body_digest(body)
+    return dump(presentation.manifest(record, where, who)).encode()
+
+
+def representations() -> Representations:
+    return current_app.extensions["manifests.representations"]
+
+
+def _context(where, who: dict) -> str:
+    """What a document depends on besides the record: the base URL and the provider."""
+    return _context_of(where.base, who["id"], *who["label"]["en"])
+
+
+@lru_cache(maxsize=64)
+def _context_of(base: str, homepage: str, *names: str) -> str:
+    return json.dumps([base, homepage, *names])
 
 
 @blueprint.get("/iiif/<record_id>/canvas/<int:n>/annotations")
 def annotations(record_id: str, n: int) -> Response:
-    record = public_record(record_id)
-    page = _page(record, n)
-    return iiif_response(dump(presentation.annotation_page(record, urls(), n, page, with_context=True)),
-                         datestamp(record.id))
+    digest = get_index().content_hash(record_id)
+    if digest is None:
+        raise NotFound(f"There is no public record with the id {record_id[:100]!r}.")
+    where = urls()
+
+    def build() -> bytes:
+        record = public_record(record_id)
+        return dump(presentation.annotation_page(record, where, n, _page(record, n), with_context=True)).encode()
+
+    stored = representations().get(f"annotations-{n}", record_id, digest, where.base, build)
+    return iiif_response(stored.body, datestamp(record_id), digest=stored.digest)
 
 
 @blueprint.get("/iiif/<record_id>/transcription.txt")
@@ -133,15 +165,17 @@ def collection_of_everything() -> Response:
 
 
 def _collection_of_everything() -> str:
-    where = urls()
-    found = get_index().collections()
+    return dump(top_collection_document(get_index(), urls(), current_app.config["CATALOG_INSTITUTION_NAME"]))
+
+
+def top_collection_document(index, where, name: str) -> dict:
+    """The top Collection: one child Collection per archival collection (also what a static export writes)."""
+    found = index.collections()
     total = sum(c["count"] for c in found)
     items = [{"id": where.iiif_collection(c["slug"]), "type": "Collection", "label": presentation.lang(c["name"]),
               "summary": presentation.lang(_collection_summary(c))} for c in found]
-    name = current_app.config["CATALOG_INSTITUTION_NAME"]
     summary = f"{counted(total, 'public document')} in {counted(len(found), 'archival collection')}."
-    body = presentation.collection(where.iiif_collection(), f"{name}: all collections", summary, items)
-    return dump(body)
+    return presentation.collection(where.iiif_collection(), f"{name}: all collections", summary, items)
 
 
 def counted(count: int, noun: str) -> str:
@@ -175,29 +209,35 @@ def _archival_collection(slug: str, page: int | None) -> Response:
 
 
 def _archival_body(slug: str, page: int | None) -> str:
-    index = get_index()
+    return dump(archival_collection_document(get_index(), urls(), slug, page))
+
+
+def collection_pages(found: dict) -> int:
+    """How many nested Collections an archival collection is split into (1: none)."""
+    return max(1, -(-found["count"] // COLLECTION_PAGE_SIZE))
+
+
+def archival_collection_document(index, where, slug: str, page: int | None) -> dict:
+    """One archival collection (or one of its nested parts) as a Collection; NotFound if there is none."""
     found = index.collection(slug)
     if found is None:
         raise NotFound(f"There is no collection {slug[:100]!r}.")
-    where = urls()
-    pages = max(1, -(-found["count"] // COLLECTION_PAGE_SIZE))
+    pages = collection_pages(found)
     parent = {"id": where.iiif_collection(), "type": "Collection"}
     if page is None and pages > 1:
         items = [{"id": where.iiif_collection(slug, n), "type": "Collection",
                   "label": presentation.lang(f"{found['name']}, documents {_range(n, found['count'])}")}
                  for n in range(1, pages + 1)]
-        body = presentation.collection(where.iiif_collection(slug), found["name"], _collection_summary(found),
+        return presentation.collection(where.iiif_collection(slug), found["name"], _collection_summary(found),
                                        items, parent)
-    else:
-        if page is not None and not 1 <= page <= pages:
-            raise NotFound(f"Collection {slug!r} has {pages} part{'s' if pages != 1 else ''}, not {page}.")
-        rows = index.collection_members(found["name"], ((page or 1) - 1) * COLLECTION_PAGE_SIZE, COLLECTION_PAGE_SIZE)
-        items = [presentation.manifest_reference(row, where) for row in rows]
-        label = found["name"] if page is None else f"{found['name']}, documents {_range(page, found['count'])}"
-        collection_id = where.iiif_collection(slug, page)
-        part_of = parent if page is None else {"id": where.iiif_collection(slug), "type": "Collection"}
-        body = presentation.collection(collection_id, label, _collection_summary(found), items, part_of)
-    return dump(body)
+    if page is not None and not 1 <= page <= pages:
+        raise NotFound(f"Collection {slug!r} has {pages} part{'s' if pages != 1 else ''}, not {page}.")
+    rows = index.collection_members(found["name"], ((page or 1) - 1) * COLLECTION_PAGE_SIZE, COLLECTION_PAGE_SIZE)
+    items = [presentation.manifest_reference(row, where) for row in rows]
+    label = found["name"] if page is None else f"{found['name']}, documents {_range(page, found['count'])}"
+    part_of = parent if page is None else {"id": where.iiif_collection(slug), "type": "Collection"}
+    return presentation.collection(where.iiif_collection(slug, page), label, _collection_summary(found), items,
+                                   part_of)
 
 
 def _range(page: int, total: int) -> str:

@@ -20,6 +20,7 @@ where viewers' own controls cover the bottom edge.
 from __future__ import annotations
 
 import io
+import re
 import textwrap
 from dataclasses import dataclass
 from functools import lru_cache
@@ -75,21 +76,128 @@ class Layout:
         return round(measure * self.scale)
 
 
-@lru_cache(maxsize=4096)
 def wrapped_lines(text: str, columns: int = COLUMNS) -> tuple[str, ...]:
     """The page's lines as typed: each source line wrapped at `columns`, blank lines kept."""
-    lines: list[str] = []
-    for line in text.expandtabs(4).splitlines() or [""]:
-        pieces = textwrap.wrap(line, columns, break_long_words=True, replace_whitespace=False,
-                               drop_whitespace=True) if line.strip() else [""]
-        lines.extend(pieces or [""])
-    return tuple(_printable(line) for line in lines)
+    return tuple(_printable(piece) for line in _source(text).lines for piece in _wrap_line(line, columns))
 
 
 def _printable(line: str) -> str:
     """Control and bidi-override characters are not drawn (they would garble the line)."""
+    if line.isprintable():  # the bidi controls are not printable either: nothing to take out
+        return line
     return "".join(ch for ch in line if ch.isprintable() and not 0x202A <= ord(ch) <= 0x202E
                    and not 0x2066 <= ord(ch) <= 0x2069)
+
+
+# -- measuring without drawing -------------------------------------------------------------------
+# The wrap is `textwrap.wrap(line, columns, break_long_words=True, replace_whitespace=False,
+# drop_whitespace=True)`, which a manifest needs some ten times per page (the bisection below) and
+# which walks the line word by word in Python. Most lines are words between plain spaces, with no
+# hyphen (textwrap may break after one) and no word wider than the narrowest sheet: for those the
+# greedy wrap is one regular expression per width, run in C, with the same breaks. Any other line
+# goes to textwrap itself. tests/test_iiif_typescript_layout.py holds both to the same output.
+
+_OTHER_WHITESPACE = re.compile(r"[^\S ]")
+
+
+@lru_cache(maxsize=512)
+def _line_pattern(columns: int) -> re.Pattern:
+    """A typed line at `columns`: from a word's start, the most characters that end before a space or the end."""
+    return re.compile(rf"[^ ].{{0,{columns - 1}}}(?= |\Z)", re.DOTALL)
+
+
+@lru_cache(maxsize=65536)
+def _simple_form(line: str) -> tuple[str, int] | None:
+    """The line as the fast wrap reads it (leading spaces joined to the first word, which textwrap never
+    separates from it on a sheet's width) and its widest word; None when only textwrap's own rules
+    give its breaks (a hyphen, whitespace other than spaces, a word wider than the narrowest sheet)."""
+    if "-" in line or not (line.isascii() and line.isprintable()) and _OTHER_WHITESPACE.search(line):
+        return None
+    body = line.lstrip(" ")
+    indent = len(line) - len(body)
+    form = "x" * indent + body if indent else line
+    widest = max(map(len, form.split()), default=0)
+    return None if widest > COLUMNS else (form, widest)
+
+
+@lru_cache(maxsize=65536)
+def _textwrap(line: str, columns: int) -> tuple[str, ...]:
+    return tuple(textwrap.wrap(line, columns, break_long_words=True, replace_whitespace=False,
+                               drop_whitespace=True))
+
+
+def _wrap_line(line: str, columns: int) -> list[str] | tuple[str, ...]:
+    """One source line as typed at `columns` (before `_printable`): textwrap's pieces, [""] for a blank line."""
+    if not line.strip():
+        return [""]
+    simple = _simple_form(line) if columns >= COLUMNS else None
+    if simple is None:
+        return _textwrap(line, columns) or [""]
+    return [line[m.start():m.end()].rstrip(" ") for m in _line_pattern(columns).finditer(simple[0])]
+
+
+def _line_count(line: str, columns: int) -> int:
+    simple = _simple_form(line) if columns >= COLUMNS else None
+    if simple is None:
+        return len(_textwrap(line, columns)) or 1
+    return len(_line_pattern(columns).findall(simple[0]))
+
+
+@dataclass(frozen=True)
+class _Long:
+    """A source line longer than the narrowest sheet's line, with what bounds its typed lines: its
+    length to its last word, its widest word and its widest run of spaces (the simple form's)."""
+
+    line: str
+    form: str | None
+    length: int
+    widest_word: int
+    widest_gap: int
+
+    def bounds(self, columns: int) -> tuple[int, int]:
+        """(fewest, most) typed lines at `columns`. Each typed line but the last ends because the next
+        word did not fit, so it takes more than `columns - widest_word` characters, and at most
+        `columns + widest_gap` up to the next line's start."""
+        if self.form is None:
+            exact = _line_count(self.line, columns)
+            return exact, exact
+        fewest = 1 + max(0, -(-(self.length - columns) // (columns + self.widest_gap)))
+        most = 1 + (self.length - 1) // (columns - self.widest_word + 1)
+        return fewest, most
+
+
+@dataclass(frozen=True)
+class _Source:
+    """A page's source lines, measured once: those that make one typed line on every sheet, and the rest."""
+
+    lines: tuple[str, ...]
+    single: int
+    long: tuple[_Long, ...]
+
+
+def _long(line: str) -> _Long:
+    simple = _simple_form(line)
+    if simple is None:
+        return _Long(line, None, 0, 0, 0)
+    form, widest_word = simple[0].rstrip(" "), simple[1]
+    widest_gap = 1 if "  " not in form else max(map(len, _SPACES.findall(form)))
+    return _Long(line, form, len(form), widest_word, widest_gap)
+
+
+_SPACES = re.compile(" +")
+
+
+@lru_cache(maxsize=4096)
+def _source(text: str) -> _Source:
+    lines = tuple(text.expandtabs(4).splitlines() or [""])
+    long = tuple(_long(line) for line in lines if len(line) > COLUMNS and line.strip())
+    return _Source(lines, len(lines) - len(long), long)
+
+
+def _typed_lines(text: str, columns: int) -> int:
+    """How many lines `wrapped_lines(text, columns)` has, without building them."""
+    source = _source(text)
+    return source.single + sum(_line_count(long.line, columns) for long in source.long)
 
 
 def _sheet(columns: int) -> tuple[int, int]:
@@ -98,6 +206,7 @@ def _sheet(columns: int) -> tuple[int, int]:
     return round(WIDTH * scale), round(HEIGHT * scale)
 
 
+@lru_cache(maxsize=512)
 def _capacity(columns: int) -> int:
     """How many lines the sheet for `columns` holds between the band and the bottom margin."""
     scale = columns / COLUMNS
@@ -105,27 +214,42 @@ def _capacity(columns: int) -> int:
 
 
 def _fits(text: str, columns: int) -> bool:
-    return len(wrapped_lines(text, columns)) <= _capacity(columns)
+    """Whether the page's typed lines fit the sheet: settled by the bounds where they can, else counted."""
+    source, room = _source(text), _capacity(columns)
+    fewest = most = source.single
+    for long in source.long:
+        low, high = long.bounds(columns)
+        fewest, most = fewest + low, most + high
+    if fewest > room:
+        return False
+    return most <= room or _typed_lines(text, columns) <= room
 
 
-@lru_cache(maxsize=4096)
-def layout(text: str) -> Layout:
-    """The smallest letter sheet that holds the whole page (found by bisection: a wider sheet holds
-    more lines and wraps fewer); past MAX_SCALE the smallest sheet, grown as tall as the text needs."""
+@lru_cache(maxsize=16384)
+def _measure(text: str) -> tuple[int, int, int]:
+    """(columns, width, height): the smallest letter sheet that holds the whole page (found by
+    bisection: a wider sheet holds more lines and wraps fewer); past MAX_SCALE the smallest sheet,
+    grown as tall as the text needs."""
     low, high = COLUMNS, COLUMNS * MAX_SCALE
     if not _fits(text, high):
-        lines = wrapped_lines(text, COLUMNS)
-        return Layout(COLUMNS, lines, WIDTH, TEXT_TOP + len(lines) * LINE_HEIGHT + MARGIN)
+        return COLUMNS, WIDTH, TEXT_TOP + _typed_lines(text, COLUMNS) * LINE_HEIGHT + MARGIN
     while low < high:
         middle = (low + high) // 2
         low, high = (low, middle) if _fits(text, middle) else (middle + 1, high)
-    return Layout(low, wrapped_lines(text, low), *_sheet(low))
+    return (low, *_sheet(low))
+
+
+@lru_cache(maxsize=256)
+def layout(text: str) -> Layout:
+    """Where the page's text goes (see `_measure` for the sheet it is set on)."""
+    columns, width, height = _measure(text)
+    return Layout(columns, wrapped_lines(text, columns), width, height)
 
 
 def page_size(text: str) -> tuple[int, int]:
     """(width, height) of the image `render` draws for this text."""
-    found = layout(text)
-    return found.width, found.height
+    _, width, height = _measure(text)
+    return width, height
 
 
 @lru_cache(maxsize=16)
@@ -198,10 +322,8 @@ def text_box(text: str, start: int, end: int) -> tuple[int, int, int, int] | Non
             row += len(wrapped_lines(line, sheet.columns))
             offset += len(line) + 1
             continue
-        pieces = textwrap.wrap(line, sheet.columns, break_long_words=True, replace_whitespace=False,
-                               drop_whitespace=True) if line.strip() else [""]
         cursor = 0
-        for piece in pieces or [""]:
+        for piece in _wrap_line(line, sheet.columns):
             at = line.find(piece, cursor) if piece else cursor
             if piece and offset + at <= start < offset + at + len(piece):
                 column = start - offset - at
