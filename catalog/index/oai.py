@@ -15,6 +15,7 @@ with the time it left (`set_departures`, kept in the ledger's file); the parent 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import sqlite3
 from collections import defaultdict
@@ -67,7 +68,9 @@ def _has_public_member(db: sqlite3.Connection, facet: str, value: str) -> bool:
         "WHERE f.facet = ? AND f.value = ? LIMIT 1", (facet, value)).fetchone() is not None
 
 
+@functools.lru_cache(maxsize=4096)
 def set_spec(facet: str, value: str) -> str:
+    """Remembered: every item of a list page names its sets, and there are few distinct ones."""
     return f"{facet}:{slugify(value)}"
 
 

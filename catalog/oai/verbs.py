@@ -19,9 +19,11 @@ from catalog.oai import tokens
 from catalog.oai.arguments import OAIError
 from catalog.oai.arguments import OAIRequest
 from catalog.oai.formats import FORMATS
-from catalog.oai.xml import add_header
+from catalog.oai.fragments import Fragments
+from catalog.oai.xml import Document
 from catalog.oai.xml import add_oai_identifier
 from catalog.oai.xml import envelope
+from catalog.oai.xml import header_bytes
 from catalog.oai.xml import sub
 
 GRANULARITY = "YYYY-MM-DDThh:mm:ssZ"
@@ -48,29 +50,45 @@ def _item(identifier: str) -> Item:
     return item
 
 
-def _metadata(item: Item, prefix: str) -> etree._Element:
-    """The item's metadata in `prefix`, built once per record version, format and base URL."""
-    index = get_index()
+def _context() -> str:
+    """Everything a format's bytes depend on besides the record: the base URL, the repository
+    identifier (MODS) and the institution's name (EAD)."""
     links = urls()
-    key = ("oai metadata", prefix, item.id, item.row["content_hash"], links.base)
-    body = index.cache.get(key, lambda: etree.tostring(FORMATS[prefix].serialize(index.oai_record(item), links)),
-                           per_record=True)
-    return etree.fromstring(body)
+    return "\n".join((links.base, links.oai_repository, str(current_app.config.get("CATALOG_INSTITUTION_NAME") or "")))
 
 
-def _add_record(parent: etree._Element, item: Item, prefix: str, with_metadata: bool) -> None:
-    """A `<header>` (in ListIdentifiers) or a `<record>` with its metadata unless deleted."""
-    identifier = urls().oai_identifier(item.id)
+def fragments() -> Fragments:
+    return current_app.extensions["catalog.oai.fragments"]
+
+
+def _add_records(document: Document, parent: etree._Element, items: list[Item], prefix: str,
+                 with_metadata: bool) -> None:
+    """A `<header>` per item (ListIdentifiers), or a `<record>` with its metadata unless deleted.
+
+    Written as bytes: the metadata is each record version's bytes in `prefix`, built once (`fragments`)."""
+    links = urls()
+    out = []
     if not with_metadata:
-        add_header(parent, identifier, item.datestamp, item.sets, item.deleted)
+        for item in items:
+            out.append(header_bytes(links.oai_identifier(item.id), item.datestamp, item.sets, item.deleted))
+        document.splice(parent, b"".join(out))
         return
-    record_element = sub(parent, "record")
-    add_header(record_element, identifier, item.datestamp, item.sets, item.deleted)
-    if not item.deleted:
-        sub(record_element, "metadata").append(_metadata(item, prefix))
+    index = get_index()
+    context = _context()
+    serializer = FORMATS[prefix].serialize
+    wanted = {(item.row["content_hash"], prefix, context):
+              (item.id, lambda item=item: serializer(index.oai_record(item), links))
+              for item in items if not item.deleted}
+    found = fragments().many(wanted)
+    for item in items:
+        out.append(b"<record>" + header_bytes(links.oai_identifier(item.id), item.datestamp, item.sets, item.deleted))
+        if not item.deleted:
+            out.append(found[(item.row["content_hash"], prefix, context)])
+        out.append(b"</record>")
+    document.splice(parent, b"".join(out))
 
 
-def identify(req: OAIRequest) -> etree._Element:
+def identify(req: OAIRequest) -> Document:
     index = get_index()
     config = current_app.config
     links = urls()
@@ -87,10 +105,10 @@ def identify(req: OAIRequest) -> etree._Element:
     if REPOSITORY_IDENTIFIER.fullmatch(links.oai_repository):
         add_oai_identifier(element, links.oai_repository,
                            links.oai_identifier(index.oai_sample_id() or "hull-memorandum-1943-10-30"))
-    return root
+    return Document(root)
 
 
-def list_metadata_formats(req: OAIRequest) -> etree._Element:
+def list_metadata_formats(req: OAIRequest) -> Document:
     if "identifier" in req.args and _item(req.args["identifier"]).deleted:
         raise OAIError("noMetadataFormats", "the item is deleted: no metadata is disseminated for it")
     root = envelope(urls().oai(), req.echo)
@@ -100,10 +118,10 @@ def list_metadata_formats(req: OAIRequest) -> etree._Element:
         sub(entry, "metadataPrefix", found.prefix)
         sub(entry, "schema", found.schema)
         sub(entry, "metadataNamespace", found.namespace)
-    return root
+    return Document(root)
 
 
-def list_sets(req: OAIRequest) -> etree._Element:
+def list_sets(req: OAIRequest) -> Document:
     if "resumptionToken" in req.args:
         raise OAIError("badResumptionToken", "ListSets is answered in one response; there is nothing to resume",
                        "resumptionToken")
@@ -116,15 +134,15 @@ def list_sets(req: OAIRequest) -> etree._Element:
         entry = sub(element, "set")
         sub(entry, "setSpec", spec)
         sub(entry, "setName", name)
-    return root
+    return Document(root)
 
 
-def get_record(req: OAIRequest) -> etree._Element:
+def get_record(req: OAIRequest) -> Document:
     _check_format(req.args["metadataPrefix"])
     item = _item(req.args["identifier"])
-    root = envelope(urls().oai(), req.echo)
-    _add_record(sub(root, "GetRecord"), item, req.args["metadataPrefix"], with_metadata=True)
-    return root
+    document = Document(envelope(urls().oai(), req.echo))
+    _add_records(document, sub(document.root, "GetRecord"), [item], req.args["metadataPrefix"], with_metadata=True)
+    return document
 
 
 def _token_key() -> bytes:
@@ -148,7 +166,7 @@ def _list_start(req: OAIRequest) -> tokens.Token:
                         "", "", 0, -1)
 
 
-def list_items(req: OAIRequest) -> etree._Element:
+def list_items(req: OAIRequest) -> Document:
     """ListIdentifiers and ListRecords: one page, then a token for the next (empty on the last)."""
     token = _list_start(req)
     index = get_index()
@@ -171,10 +189,9 @@ def list_items(req: OAIRequest) -> etree._Element:
     items = items[:size]
     total = token.size if resuming else index.oai_count(window)
     total = max(total, token.cursor + len(items) + int(more))
-    root = envelope(urls().oai(), req.echo)
-    element = sub(root, req.verb)
-    for item in items:
-        _add_record(element, item, token.prefix, with_metadata)
+    document = Document(envelope(urls().oai(), req.echo))
+    element = sub(document.root, req.verb)
+    _add_records(document, element, items, token.prefix, with_metadata)
     if more:
         last = items[-1]
         following = tokens.Token(token.verb, token.prefix, token.set_spec, token.start, token.end,
@@ -183,7 +200,7 @@ def list_items(req: OAIRequest) -> etree._Element:
             completeListSize=str(total), cursor=str(token.cursor))
     elif resuming:
         sub(element, "resumptionToken", completeListSize=str(total), cursor=str(token.cursor))
-    return root
+    return document
 
 
 VERBS = {
