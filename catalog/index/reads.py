@@ -121,10 +121,10 @@ class Reading:
 
     # -- browse and search -----------------------------------------------------------------------
     def search(self, filters: search.Filters, sort: str, page: int, per_page: int) -> search.Result:
-        return search.search(self.db, self.cache, filters, sort, page, per_page)
+        return search.search(self.search_db, self.cache, filters, sort, page, per_page)
 
     def facet_counts(self, filters: search.Filters) -> dict[str, list[tuple[str, int]]]:
-        return search.facet_counts(self.db, self.cache, filters)
+        return search.facet_counts(self.search_db, self.cache, filters)
 
     # -- people ----------------------------------------------------------------------------------
     def records_naming(self, words: tuple[str, ...], limit: int) -> list[Record]:

@@ -2,7 +2,8 @@
 
 Derived from `records/` and dropped whenever `INDEX_VERSION` changes:
 - `records`: the current valid version of each record (its compressed source and the columns views
-  sort and filter on). A file that turns invalid keeps its last valid version here.
+  sort and filter on). A file that turns invalid keeps its last valid version here. The source is
+  the last column: a row's other columns are read without walking the source's overflow pages.
 - `facets`: (record, facet, value) rows, so facet counts are SQL `GROUP BY`s.
 - `record_text`: FTS5 over title, people, provenance, body and notes, external-content: its text is
   read back from `records.source` through `record_text_source`, never stored twice.
@@ -22,7 +23,7 @@ What "public" means is written once, here: the `public_records` view and its com
 
 from __future__ import annotations
 
-INDEX_VERSION = 8
+INDEX_VERSION = 9
 
 PUBLIC = "public = 1"
 """A record is public when it is open, or restricted with a release date that has passed."""
@@ -35,7 +36,6 @@ CREATE TABLE records (
     mtime_ns INTEGER NOT NULL,
     size INTEGER NOT NULL,
     content_hash TEXT NOT NULL,
-    source BLOB NOT NULL,
     title TEXT NOT NULL,
     document_type TEXT NOT NULL,
     date TEXT NOT NULL,
@@ -53,10 +53,12 @@ CREATE TABLE records (
     access TEXT NOT NULL,
     release_date TEXT,
     public INTEGER NOT NULL,
-    warnings TEXT
+    warnings TEXT,
+    source BLOB NOT NULL
 );
 CREATE INDEX records_public_date ON records(public, date, id);
 CREATE INDEX records_public_title ON records(public, title, id);
+CREATE INDEX records_public_size ON records(public, size);
 CREATE INDEX records_release ON records(public, release_date);
 CREATE INDEX records_stamp ON records(path, mtime_ns, size, id);
 CREATE VIEW public_records AS SELECT * FROM records WHERE {PUBLIC};

@@ -1,14 +1,17 @@
 """Browse and search over the index: filtered record sets, result pages, facet counts, year counts.
 
 Everything is SQL over the index's `public_records`, `facets` and `record_text`; Python never walks
-the record set. The filtered set ("hits") is built from the most selective source (the FTS5 match,
-a facet, the date index) and narrowed with `rowid IN (...)` subqueries that SQLite answers from
-indexes alone (`records` rows hold the whole source JSON, so reading them row by row is slow).
-Public records are "not among the non-public ones": a small, indexed set.
+the record set. The filtered set ("hits") is built once from the most selective source (the FTS5
+match, a facet, the date index), narrowed with `rowid IN (...)` subqueries that SQLite answers from
+indexes alone, and kept in a temporary table (`catalog.index.hits`) that the count, the page and the
+facet counts all read: the full-text match runs once per search, not three times.
 
-Facet counts at 100,000 records are the expensive part, so two things keep them fast:
-- when the hits are most of the catalog, counts are the catalog-wide counts minus the counts of the
-  few public records *not* hit (the catalog-wide counts come from an index-only scan);
+What keeps a new search fast at 100,000 records:
+- pages: a date or title page walks its sort's index probing the kept matches (or sorts the rows of
+  a few matches); a relevance page ranks with bm25 at most RANK_ALL matches, and for a common search
+  the RANK_CANDIDATES shortest matching records (see `ranked`);
+- facet counts: when the hits are most of the catalog, counts are the catalog-wide counts minus the
+  counts of the few public records *not* hit (the catalog-wide counts come from an index-only scan);
 - results are kept in the index's version-keyed cache, so they are recomputed exactly when the
   index changes.
 
@@ -41,6 +44,7 @@ from dataclasses import field
 from typing import TypeVar
 
 from catalog.cache import VersionedCache
+from catalog.index import hits
 from catalog.index.projection import FACETS
 from catalog.index.schema import DERIVED_SCHEMA
 from catalog.query import ParsedQuery
@@ -64,6 +68,13 @@ MARK_END = "\ue001"
 
 RESULT_COLUMNS = ("rowid, id, title, date, date_as_printed, document_type, creators, recipients, collection, "
                   "collection_slug, repository, classification, file_number, summary")
+
+RANK_ALL = 2000
+"""Up to this many matches, bm25 ranks them all (a few milliseconds); see `ranked` beyond."""
+RANK_CANDIDATES = 1000
+"""How many of a common search's matches bm25 ranks: the shortest records (see `ranked`)."""
+SORT_IN_MEMORY = 5000
+"""Up to this many matches, a date or title page sorts their rows; beyond, it walks the sort's index."""
 
 SEARCH_DEADLINE_SECONDS = 10
 """How long one search (its count, page of results, snippets and facet counts) may run before it is
@@ -161,28 +172,56 @@ def _date_range(filters: Filters) -> tuple[str, list]:
 
 
 def count(db: sqlite3.Connection, filters: Filters) -> int:
+    """How many public records pass the filters; a search's matches are kept for its page and facets."""
     if not filters.narrowed:
         return db.execute("SELECT COUNT(*) FROM public_records").fetchone()[0]
     sql, args = hits_sql(filters)
-    return db.execute(f"SELECT COUNT(*) FROM ({sql})", args).fetchone()[0]
+    return hits.materialize(db, filters.key(), sql, args)
 
 
 def page_rowids(db: sqlite3.Connection, filters: Filters, sort: str, offset: int, limit: int) -> list[int]:
-    """The rowids of one page of results, in order; only indexes are read."""
-    if sort == "relevance" and filters.match:
-        conditions, args = narrowing(filters, "rowid")
-        weights = ", ".join(str(w) for w in BM25_WEIGHTS)
-        query = (f"SELECT rowid FROM record_text WHERE record_text MATCH ? AND {conditions} "
-                 f"ORDER BY bm25(record_text, {weights}), rowid LIMIT ? OFFSET ?")
-        return [r[0] for r in db.execute(query, [filters.match, *args, limit, offset])]
+    """The rowids of one page of results, in order; only indexes and the kept matches are read."""
     order = ORDER_BY.get(sort, ORDER_BY["date"])
     if not filters.narrowed:
-        query, args = f"SELECT rowid FROM public_records ORDER BY {order} LIMIT ? OFFSET ?", []
-    else:
-        sql, args = hits_sql(filters)
-        query = (f"SELECT rowid FROM public_records WHERE rowid IN ({sql}) "
+        query = f"SELECT rowid FROM public_records ORDER BY {order} LIMIT ? OFFSET ?"
+        return [r[0] for r in db.execute(query, [limit, offset])]
+    total = count(db, filters)
+    if sort == "relevance" and filters.match:
+        return ranked(db, filters.match, total, offset, limit)
+    if total <= SORT_IN_MEMORY:  # few matches: read their rows (small: the source is the last column)
+        query = (f"SELECT r.rowid FROM {hits.HITS} h CROSS JOIN records r ON r.rowid = h.rowid "
                  f"ORDER BY {order} LIMIT ? OFFSET ?")
-    return [r[0] for r in db.execute(query, [*args, limit, offset])]
+    else:  # many: walk the sort order's index until the page is full
+        query = (f"SELECT rowid FROM public_records WHERE +rowid IN (SELECT rowid FROM {hits.HITS}) "
+                 f"ORDER BY {order} LIMIT ? OFFSET ?")
+    return [r[0] for r in db.execute(query, [limit, offset])]
+
+
+def ranked(db: sqlite3.Connection, match: str, total: int, offset: int, limit: int) -> list[int]:
+    """A page of the kept matches by relevance: bm25 (column weights BM25_WEIGHTS), then rowid.
+
+    bm25 costs about a microsecond per match (it reads every match's positions), so a word found in
+    most of a large catalog cannot be ranked whole within a search's budget. Up to RANK_ALL matches
+    are ranked whole; beyond, bm25 ranks the RANK_CANDIDATES shortest matching records (file size),
+    which it favours anyway when a word is common (its weight, idf, is then near zero and the score
+    is its frequency against the record's length), and the other matches follow, shortest first."""
+    weights = ", ".join(str(w) for w in BM25_WEIGHTS)
+    # `+rowid`: one pass over the match, bm25 only where the rowid is wanted (never a lookup per rowid)
+    by_bm25 = (f"SELECT rowid FROM record_text WHERE record_text MATCH ? AND +rowid IN (SELECT rowid FROM {{}}) "
+               f"ORDER BY bm25(record_text, {weights}), rowid LIMIT ? OFFSET ?")
+    if total <= RANK_ALL:
+        return [r[0] for r in db.execute(by_bm25.format(hits.HITS), [match, limit, offset])]
+    by_size = f"SELECT rowid FROM public_records WHERE +rowid IN (SELECT rowid FROM {hits.HITS}) ORDER BY size, rowid"
+    out: list[int] = []
+    if offset < RANK_CANDIDATES:
+        db.execute("CREATE TEMP TABLE IF NOT EXISTS rank_candidates(rowid INTEGER PRIMARY KEY)")
+        db.execute("DELETE FROM temp.rank_candidates")
+        db.execute(f"INSERT INTO temp.rank_candidates(rowid) {by_size} LIMIT ?", [RANK_CANDIDATES])
+        out = [r[0] for r in db.execute(by_bm25.format("temp.rank_candidates"), [match, limit, offset])]
+    if len(out) < limit:
+        out += [r[0] for r in db.execute(f"{by_size} LIMIT ? OFFSET ?",
+                                         [limit - len(out), RANK_CANDIDATES + max(0, offset - RANK_CANDIDATES)])]
+    return out
 
 
 def result_rows(db: sqlite3.Connection, rowids: list[int], query: ParsedQuery | None) -> list[dict]:
@@ -518,23 +557,22 @@ def _facet_counts(db: sqlite3.Connection, cache: VersionedCache,
     if not filters.narrowed:
         return _ordered(_public_counts(db))
     public_total = cache.get(("count", Filters().key()), lambda: count(db, Filters()))
-    total = cache.get(("count", filters.key()), lambda: count(db, filters))
-    sql, args = hits_sql(filters)
-    if total * 2 > public_total:
-        missed = (f"SELECT rowid AS rid FROM public_records WHERE rowid NOT IN ({sql})", args)
+    total = count(db, filters)  # the search's kept matches, or found now
+    if total * 2 > public_total:  # most of the catalog: subtract the few public records not hit
+        missed = (f"SELECT rowid AS rid FROM public_records WHERE rowid NOT IN (SELECT rowid FROM {hits.HITS})", [])
         everywhere = cache.get(("public counts",), lambda: _public_counts(db))
         counts = dict(everywhere)
         for key, n in _counts_over(db, *missed).items():
             counts[key] -= n
     else:
-        counts = _counts_over(db, sql, args)
+        counts = _counts_over(db, f"SELECT rowid AS rid FROM {hits.HITS}", [])
     return _ordered({key: n for key, n in counts.items() if n > 0})
 
 
 def _public_counts(db: sqlite3.Connection) -> dict[tuple[str, str], int]:
     """Catalog-wide counts: all rows (an index-only scan) minus those of non-public records."""
     counts = {(f, v): n for f, v, n in db.execute("SELECT facet, value, COUNT(*) FROM facets GROUP BY facet, value")}
-    hidden = db.execute("SELECT f.facet, f.value, COUNT(*) FROM withheld_records r JOIN facets f ON f.record_rowid = r.rowid "
+    hidden = db.execute("SELECT f.facet, f.value, COUNT(*) FROM withheld_records r CROSS JOIN facets f ON f.record_rowid = r.rowid "
                         "GROUP BY f.facet, f.value")
     for facet, value, n in hidden:
         counts[(facet, value)] -= n
@@ -542,8 +580,9 @@ def _public_counts(db: sqlite3.Connection) -> dict[tuple[str, str], int]:
 
 
 def _counts_over(db: sqlite3.Connection, sql: str, args: list) -> dict[tuple[str, str], int]:
+    # CROSS JOIN: from the hits to their facet rows (SQLite would otherwise scan every facet row)
     query = (f"WITH hits(rid) AS MATERIALIZED ({sql}) SELECT f.facet, f.value, COUNT(*) FROM hits h "
-             "JOIN facets f ON f.record_rowid = h.rid GROUP BY f.facet, f.value")
+             "CROSS JOIN facets f ON f.record_rowid = h.rid GROUP BY f.facet, f.value")
     return {(f, v): n for f, v, n in db.execute(query, args)}
 
 

@@ -39,6 +39,9 @@ Clock = Callable[[], dt.datetime]
 INODE_CHECK_SECONDS = 1.0
 """How often a thread checks that the index file is still the one it has open (a heal replaces it)."""
 
+PAGE_CACHE_KIB = 16384
+"""SQLite's page cache per connection: the full-text index's hot pages stay in memory between searches."""
+
 REBUILDING = "index.rebuilding"
 """Marker file (holding the healer's pid) while a corrupted index is being built anew."""
 
@@ -80,30 +83,39 @@ class SQLiteIndex(Refreshing, Reading):
     @property
     def db(self) -> sqlite3.Connection:
         """This thread's connection, opened anew when the index file was replaced (after a heal)."""
-        conn = getattr(self._local, "conn", None)
-        if conn is not None and self._local.pid == os.getpid():
+        return self._connection("main")
+
+    @property
+    def search_db(self) -> sqlite3.Connection:
+        """This thread's connection for searches: its temporary tables keep a search's matches
+        (`catalog.index.hits`), so searching writes nothing through `db`."""
+        return self._connection("search")
+
+    def _connection(self, slot: str) -> sqlite3.Connection:
+        opened = getattr(self._local, slot, None)
+        if opened is not None and opened["pid"] == os.getpid():
             now = time.monotonic()
-            if now - self._local.checked < INODE_CHECK_SECONDS:
-                return conn
-            self._local.checked = now
-            if self._local.inode == file_inode(self.index_path):
-                return conn
-        if conn is not None:
+            if now - opened["checked"] < INODE_CHECK_SECONDS:
+                return opened["conn"]
+            opened["checked"] = now
+            if opened["inode"] == file_inode(self.index_path):
+                return opened["conn"]
+        if opened is not None:
             with contextlib.suppress(sqlite3.Error):
-                conn.close()
+                opened["conn"].close()
         conn = sqlite3.connect(self.index_path, timeout=30, isolation_level=None, check_same_thread=False)
         conn.row_factory = sqlite3.Row
         conn.create_function("record_text_column", 2, record_text_column, deterministic=True)
         conn.execute("PRAGMA busy_timeout=30000")
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("PRAGMA temp_store=MEMORY")
+        conn.execute(f"PRAGMA cache_size=-{PAGE_CACHE_KIB}")
         conn.execute("ATTACH DATABASE ? AS durable", (str(self.ledger_path),))
         conn.execute("PRAGMA durable.journal_mode=WAL")
         conn.execute("PRAGMA durable.synchronous=FULL")  # the ledger is what must survive a crash
-        self._local.conn = conn
-        self._local.pid = os.getpid()
-        self._local.inode = file_inode(self.index_path)
-        self._local.checked = time.monotonic()
+        setattr(self._local, slot, {"conn": conn, "pid": os.getpid(), "inode": file_inode(self.index_path),
+                                    "checked": time.monotonic()})
         return conn
 
     def _migrate(self) -> None:
@@ -137,8 +149,9 @@ class SQLiteIndex(Refreshing, Reading):
         if not self._healing.acquire(blocking=False):
             return
         marker = self.instance_dir / REBUILDING
-        damaged = getattr(self._local, "inode", None)  # the file this thread found corrupted
-        self._local.conn = None  # whatever happens, this thread reopens the index file next time
+        opened = getattr(self._local, "main", None)
+        damaged = opened["inode"] if opened else None  # the file this thread found corrupted
+        self._local.main = self._local.search = None  # whatever happens, this thread reopens the index file
         try:
             with self._lock_file(blocking=True):
                 if damaged is not None and file_inode(self.index_path) != damaged:
