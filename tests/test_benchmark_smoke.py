@@ -1,21 +1,56 @@
-"""The benchmark runs in CI, reduced (1,000 records, a second of load per endpoint): it must
-complete, write its report and see no failed request. Its figures are not checked here."""
+"""The benchmark runs in CI, reduced (1,000 records, a second per warm row, a few ids, queries and
+images): it must complete, write its report, see no failed request, and give every first-time
+row its reference. Its figures are not judged here; the query generator's promise (no search is
+ever asked twice, so none is a cache hit) is."""
 
 import json
 
 import pytest
 
+from bench import queries
+from bench.run import failed_requests
 from bench.run import main
+
+SMOKE = ["--sizes", "1000", "--seconds", "1", "--repeat", "1", "--first-time", "200", "--images", "5",
+         "--sample", "20", "--queries", "5", "--typing-words", "2", "--skip-export"]
+
+
+def test_new_searches_are_never_repeated_and_cover_every_class():
+    fresh = queries.Fresh()
+    classes = queries.search_classes(fresh, 20, list(range(1000)))
+    typed = queries.typing(fresh, 3)
+    everything = [path for paths in classes.values() for path in paths] + typed
+    assert set(classes) == {"rare word", "common word", "phrase", "two words", "facet-filtered"}
+    assert all(len(paths) == 20 for paths in classes.values())
+    assert len(everything) == len(set(everything))
+    assert "/search?q=" + queries.WARM_QUERY not in everything
+    assert all("&" in path for path in classes["facet-filtered"])
+    assert all(path.startswith("/search?q=%22") for path in classes["phrase"])
+    first_word = [path for path in typed if path.startswith(typed[0][:len("/search?q=") + 2])]
+    assert [len(path) for path in first_word] == sorted(len(path) for path in first_word)  # one keystroke more each
 
 
 @pytest.mark.slow
-def test_reduced_benchmark_completes_without_errors(tmp_path):
+def test_reduced_benchmark_completes_with_first_time_rows_beside_their_references(tmp_path):
     out = tmp_path / "report"
-    assert main(["--sizes", "1000", "--seconds", "1", "--repeat", "1", "--data", str(tmp_path / "data"),
-                 "--out", str(out)]) == 0
+    assert main([*SMOKE, "--data", str(tmp_path / "data"), "--out", str(out)]) == 0
     report = json.loads((out / "benchmark.json").read_text())
+    assert failed_requests(report) == 0
     [size] = report["sizes"]
     assert size["records"] == 1000
-    assert size["harvest"]["records"] > 900
-    assert all(values["errors"] == 0 and values["requests"] > 0 for values in size["load"].values())
-    assert "| ceiling: constant response |" in (out / "benchmark.md").read_text()
+    for kind in ("manifest", "record JSON", "record page", "page image"):
+        assert size["first_time"][kind]["requests"] > 0, kind
+    assert size["first_time"]["manifest"]["requests"] == 200  # each id once, no more
+    assert size["first_time_ceiling"]["per_second"] > 0
+    assert all(row["per_second"] > 0 for row in size["static"].values())
+    assert size["harvest"]["1"]["records"] > 900
+    assert size["harvest"]["4"]["harvesters"] == 4 and size["harvest"]["4"]["records"] > 3600
+    assert all(v["requests"] == 5 for v in size["search_new"].values())
+    table = (out / "benchmark.md").read_text()
+    for kind in ("manifest", "record JSON"):  # a first-time row with the ceiling and the static twin beside it
+        row = next(line for line in table.splitlines() if line.startswith(f"| {kind} | first time |"))
+        cells = [cell.strip() for cell in row.split("|")[1:-1]]
+        assert cells[3].endswith("×") and cells[4].endswith("×"), row
+    assert "| ceiling: constant response (gunicorn), each path once |" in table
+    assert "| first-time manifest throughput |" in table and "| cold build |" in table
+    assert "not measured in this run (--skip-export)" in table
