@@ -241,7 +241,7 @@ def bench_size(size: int, data_root: Path, args) -> dict:
     ids = [f"syn-{n:06d}" for n in numbers if synthetic_record(n)["access"]["status"] == "open"]
     r: dict = {"records": size, "public": len(ids)}
     repeat = args.build_repeat if size >= 100_000 else args.repeat
-    with tempfile.TemporaryDirectory(dir=data_root) as scratch_name:
+    with tempfile.TemporaryDirectory(dir=data_root, ignore_cleanup_errors=True) as scratch_name:  # a server still closing may write
         scratch = Path(scratch_name)
         instance = scratch / "instance"
         began = time.perf_counter()
