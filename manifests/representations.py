@@ -23,8 +23,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-MEMORY_BYTES = 48 * 2**20
-"""Bytes of documents kept per worker (some 3,000 manifests of a few pages)."""
+MEMORY_BYTES = 16 * 2**20
+"""Bytes of documents kept per worker (some 1,000 manifests of a few pages; the rest are read from disk):
+with the OAI-PMH fragments and the index's page caches, a worker stays within 150 MB."""
 FOLDER = "iiif-json"
 
 log = logging.getLogger("catalog.iiif")

@@ -39,8 +39,9 @@ Clock = Callable[[], dt.datetime]
 INODE_CHECK_SECONDS = 1.0
 """How often a thread checks that the index file is still the one it has open (a heal replaces it)."""
 
-PAGE_CACHE_KIB = 16384
-"""SQLite's page cache per connection: the full-text index's hot pages stay in memory between searches."""
+PAGE_CACHE_KIB = 4096
+"""SQLite's page cache per connection (two a worker): the full-text index's hot pages between searches, within
+the 150 MB a worker may use."""
 
 REBUILDING = "index.rebuilding"
 """Marker file (holding the healer's pid) while a corrupted index is being built anew."""

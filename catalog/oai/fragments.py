@@ -39,8 +39,8 @@ from catalog.oai.xml import serialize
 
 log = logging.getLogger(__name__)
 
-MEMORY_BYTES = 32 * 2**20
-"""Per worker: about 20,000 Dublin Core records; the rest come from the file on disk."""
+MEMORY_BYTES = 16 * 2**20
+"""Per worker: about 10,000 Dublin Core records; the rest come from the file on disk."""
 
 STORE_NAME = "oai-fragments.sqlite3"
 WRITE_TIMEOUT = 0.05
