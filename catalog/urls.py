@@ -77,6 +77,10 @@ class Urls:
     def record_schema(self) -> str:
         return self._at("/schemas/record.schema.json")
 
+    def published_schema(self, name: str) -> str:
+        """A schema the catalog publishes from `schemas/` (e.g. the oai_dcterms application schema)."""
+        return self._at(f"/schemas/{name}")
+
     def openapi(self) -> str:
         return self._at("/api/openapi.json")
 

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import xmlschema
 
+from catalog.oai.dcterms import APPLICATION_SCHEMA
 from catalog.oai.dcterms import OAI_DCTERMS_NS
 from catalog.oai.marcxml import MARC_NS
 from catalog.oai.mods import MODS_NS
@@ -28,6 +29,9 @@ SCHEMAS = {"mods": ("formats", "mods-3-8.xsd"), "marc21": ("formats", "MARC21sli
 NAMESPACES = {"mods": MODS_NS, "marc21": MARC_NS, "oai_dcterms": OAI_DCTERMS_NS}
 ENVELOPE = ("oai", "OAI-PMH.xsd")
 
+DCMI_QUALIFIED_DC = "http://dublincore.org/schemas/xmls/qdc/2008/02/11/qualifieddc.xsd"
+"""Where the published application schema includes DCMI's container from."""
+
 
 @cache
 def _folder() -> Path:
@@ -35,12 +39,14 @@ def _folder() -> Path:
 
 
 def _schema_file(prefix: str, path: Path) -> Path:
-    """The file that declares the format's namespace: the official one, or the chameleon wrapper."""
+    """The file that declares the format's namespace: the official one, or for oai_dcterms the
+    application schema the catalog publishes, its include of DCMI's schema pointed at the local copy."""
     if prefix != "oai_dcterms":
         return path
+    published = APPLICATION_SCHEMA.replace(DCMI_QUALIFIED_DC, path.as_uri())
+    assert published != APPLICATION_SCHEMA and OAI_DCTERMS_NS in published
     wrapper = _folder() / "oai_dcterms.xsd"
-    wrapper.write_text(f'<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" targetNamespace="{OAI_DCTERMS_NS}">'
-                       f'<xs:include schemaLocation="{path.as_uri()}"/></xs:schema>', encoding="utf-8")
+    wrapper.write_text(published, encoding="utf-8")
     return wrapper
 
 

@@ -379,3 +379,24 @@ def test_sickle_harvests_every_record_in_each_format_from_a_real_server(tmp_path
                 assert title == synthetic(n)["title"], prefix
     finally:
         server.stop()
+
+
+def test_oai_dcterms_names_a_schema_the_catalog_serves_with_its_namespace(read_client):
+    """DCMI's qualifieddc.xsd has no target namespace, so it cannot be the format's schema (a validator
+    compares the two): ListMetadataFormats and each record's schemaLocation name the application schema
+    the catalog publishes, whose targetNamespace is the advertised metadataNamespace."""
+    from lxml import etree
+
+    listing = etree.fromstring(read_client.get("/oai?verb=ListMetadataFormats").data)
+    ns = {"o": "http://www.openarchives.org/OAI/2.0/"}
+    [entry] = [e for e in listing.iterfind(".//o:metadataFormat", ns) if e.findtext("o:metadataPrefix", namespaces=ns)
+               == "oai_dcterms"]
+    schema_url, namespace = entry.findtext("o:schema", namespaces=ns), entry.findtext("o:metadataNamespace", namespaces=ns)
+    assert schema_url == "http://localhost/schemas/oai_dcterms.xsd"
+    served = read_client.get("/schemas/oai_dcterms.xsd")
+    assert served.status_code == 200 and served.mimetype == "application/xml"
+    schema = etree.fromstring(served.data)
+    assert schema.get("targetNamespace") == namespace
+    record = etree.fromstring(read_client.get(f"/records/{PUBLIC_IDS[0]}.dcterms.xml").data)
+    location = record.get("{http://www.w3.org/2001/XMLSchema-instance}schemaLocation").split()
+    assert location == [namespace, schema_url]

@@ -17,6 +17,7 @@ from catalog.http import json_response
 from catalog.http import page_args
 from catalog.http import urls
 from catalog.model import record_json_schema
+from catalog.oai.dcterms import APPLICATION_SCHEMA as OAI_DCTERMS_XSD
 
 blueprint = Blueprint("api", __name__)
 
@@ -114,3 +115,9 @@ def openapi() -> Response:
 @blueprint.get("/schemas/record.schema.json")
 def record_schema() -> Response:
     return json_response(record_json_schema(), mimetype="application/schema+json")
+
+
+@blueprint.get("/schemas/oai_dcterms.xsd")
+def oai_dcterms_schema() -> Response:
+    """The application schema that gives DCMI's qualifieddc container the oai_dcterms namespace."""
+    return Response(OAI_DCTERMS_XSD.encode(), mimetype="application/xml")

@@ -91,6 +91,9 @@ def openapi_document(base_url: str, max_per_page: int) -> dict:
             "/schemas/record.schema.json": {"get": {
                 "summary": "The published record schema",
                 "responses": _responses(_json({"type": "object"}, ("application/schema+json",)))}},
+            "/schemas/oai_dcterms.xsd": {"get": {
+                "summary": "The XML Schema of the OAI-PMH oai_dcterms format (DCMI's qualifieddc in its namespace)",
+                "responses": _responses({"content": {"application/xml": {"schema": {"type": "string"}}}})}},
             "/iiif/{record_id}/manifest": {"get": {
                 "summary": "IIIF Presentation 3.0 Manifest",
                 "parameters": [RECORD_ID],

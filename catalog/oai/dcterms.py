@@ -27,7 +27,15 @@ from catalog.urls import Urls
 
 OAI_DCTERMS_NS = "http://www.openarchives.org/OAI/2.0/oai_dcterms/"
 DCTERMS_NS = "http://purl.org/dc/terms/"
-QUALIFIED_DC_SCHEMA = "http://dublincore.org/schemas/xmls/qdc/qualifieddc.xsd"
+SCHEMA_NAME = "oai_dcterms.xsd"
+APPLICATION_SCHEMA = f"""<?xml version="1.0" encoding="UTF-8"?>
+<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" targetNamespace="{OAI_DCTERMS_NS}" elementFormDefault="qualified">
+  <xs:include schemaLocation="http://dublincore.org/schemas/xmls/qdc/2008/02/11/qualifieddc.xsd"/>
+</xs:schema>
+"""
+"""The format's schema, published at /schemas/oai_dcterms.xsd. DCMI's qualifieddc.xsd declares the
+container without a target namespace and expects "an application schema which includes this schema"
+to give it one (OAI-PMH requires a namespaced payload): this chameleon include is that schema."""
 
 RELATION_TERMS = {"encloses": "hasPart", "has part": "hasPart", "enclosed in": "isPartOf", "part of": "isPartOf",
                   "reply to": "references", "refers to": "references", "referred to by": "isReferencedBy",
@@ -110,7 +118,7 @@ def dcterms_xml(record: Record, urls: Urls) -> etree._Element:
     """The record's `oai_dcterms:qualifieddc` element (for `<metadata>`, or to validate on its own)."""
     namespaces = {"oai_dcterms": OAI_DCTERMS_NS, "dc": DC_NS, "dcterms": DCTERMS_NS, "xsi": XSI_NS}
     root = etree.Element(f"{{{OAI_DCTERMS_NS}}}qualifieddc", nsmap=namespaces)
-    root.set(f"{{{XSI_NS}}}schemaLocation", f"{OAI_DCTERMS_NS} {QUALIFIED_DC_SCHEMA}")
+    root.set(f"{{{XSI_NS}}}schemaLocation", f"{OAI_DCTERMS_NS} {urls.published_schema(SCHEMA_NAME)}")
     for name, value, scheme in dcterms_terms(record, urls):
         prefix, local = name.split(":")
         element = etree.SubElement(root, f"{{{namespaces[prefix]}}}{local}")

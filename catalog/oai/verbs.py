@@ -111,12 +111,13 @@ def identify(req: OAIRequest) -> Document:
 def list_metadata_formats(req: OAIRequest) -> Document:
     if "identifier" in req.args and _item(req.args["identifier"]).deleted:
         raise OAIError("noMetadataFormats", "the item is deleted: no metadata is disseminated for it")
-    root = envelope(urls().oai(), req.echo)
+    links = urls()
+    root = envelope(links.oai(), req.echo)
     element = sub(root, "ListMetadataFormats")
     for found in FORMATS.values():
         entry = sub(element, "metadataFormat")
         sub(entry, "metadataPrefix", found.prefix)
-        sub(entry, "schema", found.schema)
+        sub(entry, "schema", found.schema_url(links))
         sub(entry, "metadataNamespace", found.namespace)
     return Document(root)
 
