@@ -260,23 +260,13 @@ class Reading:
         return self.cache.get(("collection changes",), self._dated_collections)
 
     def _dated_collections(self) -> list[Change]:
-        """Archival collections (by slug, as /iiif/collection/<slug> serves them) and the collection of
-        them all, each dated by the latest change among its members, in stream order."""
-        dated: dict[str, list] = {}  # slug: [latest change, has a public member]
-        for row in self.db.execute(
+        return dated_collections(
+            self.db.execute(
                 "SELECT f.value AS name, MAX(l.datestamp) AS changed FROM facets f "
                 "CROSS JOIN public_records r ON r.rowid = f.record_rowid CROSS JOIN ledger l ON l.id = r.id "
-                "WHERE f.facet = 'collection' GROUP BY f.value"):
-            entry = dated.setdefault(slugify(row["name"]), [row["changed"], True])
-            entry[0] = max(entry[0], row["changed"])
-        for row in self.db.execute("SELECT value AS name, MAX(left_at) AS changed FROM set_departures "
-                                   "WHERE facet = 'collection' GROUP BY value"):
-            entry = dated.setdefault(slugify(row["name"]), [row["changed"], False])
-            entry[0] = max(entry[0], row["changed"])
-        found = [Change("collection", slug, changed, live) for slug, (changed, live) in dated.items()]
-        if found:
-            found.append(Change("collections", "", max(change.datestamp for change in found), True))
-        return sorted(found, key=lambda change: change.position)
+                "WHERE f.facet = 'collection' GROUP BY f.value").fetchall(),
+            self.db.execute("SELECT value AS name, MAX(left_at) AS changed FROM set_departures "
+                            "WHERE facet = 'collection' GROUP BY value").fetchall())
 
     def _collection_positions(self) -> list[int]:
         """Where each collection entry stands in the whole stream: after every ledger entry of its
@@ -327,3 +317,18 @@ class Reading:
     def generation(self) -> int:
         """A number that moves whenever a refresh changes what is served (the cache's version)."""
         return self.db.execute("SELECT value FROM generation WHERE id = 1").fetchone()[0]
+
+
+def dated_collections(members, departures) -> list[Change]:
+    """Archival collections (by slug, as /iiif/collection/<slug> serves them) and the collection of
+    them all, each dated by the latest change among its members, in stream order; from (name, changed)
+    rows of collections with public members, then of collections records have left (either backend)."""
+    dated: dict[str, list] = {}  # slug: [latest change, has a public member]
+    for rows, live in ((members, True), (departures, False)):
+        for row in rows:
+            entry = dated.setdefault(slugify(row["name"]), [row["changed"], live])
+            entry[0] = max(entry[0], row["changed"])
+    found = [Change("collection", slug, changed, live) for slug, (changed, live) in dated.items()]
+    if found:
+        found.append(Change("collections", "", max(change.datestamp for change in found), True))
+    return sorted(found, key=lambda change: change.position)

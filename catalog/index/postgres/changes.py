@@ -7,7 +7,7 @@ from __future__ import annotations
 from catalog.index.oai import LIVE
 from catalog.index.reads import Change
 from catalog.index.reads import Reading as EmbeddedReading
-from catalog.model import slugify
+from catalog.index.reads import dated_collections
 
 
 class ChangeStream:
@@ -39,20 +39,12 @@ class ChangeStream:
         return self.cache.get(("collection changes",), self._dated_collections)
 
     def _dated_collections(self) -> list[Change]:
-        dated: dict[str, list] = {}
-        for row in self._all("SELECT f.value AS name, MAX(l.datestamp) AS changed FROM facets f "
-                             "JOIN public_records r ON r.rowid = f.record_rowid JOIN ledger l ON l.id = r.id "
-                             "WHERE f.facet = 'collection' GROUP BY f.value ORDER BY f.value"):
-            entry = dated.setdefault(slugify(row["name"]), [row["changed"], True])
-            entry[0] = max(entry[0], row["changed"])
-        for row in self._all("SELECT value AS name, MAX(left_at) AS changed FROM set_departures "
-                             "WHERE facet = 'collection' GROUP BY value ORDER BY value"):
-            entry = dated.setdefault(slugify(row["name"]), [row["changed"], False])
-            entry[0] = max(entry[0], row["changed"])
-        found = [Change("collection", slug, changed, live) for slug, (changed, live) in dated.items()]
-        if found:
-            found.append(Change("collections", "", max(change.datestamp for change in found), True))
-        return sorted(found, key=lambda change: change.position)
+        return dated_collections(
+            self._all("SELECT f.value AS name, MAX(l.datestamp) AS changed FROM facets f "
+                      "JOIN public_records r ON r.rowid = f.record_rowid JOIN ledger l ON l.id = r.id "
+                      "WHERE f.facet = 'collection' GROUP BY f.value ORDER BY f.value"),
+            self._all("SELECT value AS name, MAX(left_at) AS changed FROM set_departures "
+                      "WHERE facet = 'collection' GROUP BY value ORDER BY value"))
 
     def _collection_positions(self) -> list[int]:
         def positions() -> list[int]:
