@@ -298,6 +298,12 @@ def attach_sets(db: sqlite3.Connection, items: list[Item]) -> list[Item]:
     for row in db.execute(f"SELECT record_rowid, facet, value FROM facets WHERE record_rowid IN ({marks}) "
                           "AND facet IN ('collection', 'type', 'decade')", rowids):
         found[row[0]].append(set_spec(row[1], row[2]))
+    return with_sets(items, found)
+
+
+def with_sets(items: list, found: dict[int, list[str]]) -> list:
+    """Each live item with its set specs (`found`: leaf specs by record rowid), parents first; deleted
+    items as they are (either backend)."""
     out = []
     for item in items:
         if item.deleted:

@@ -8,7 +8,6 @@ item sent; a record that left a leaf set is listed in it as deleted, dated when 
 
 from __future__ import annotations
 
-import dataclasses
 from collections import defaultdict
 
 from catalog.index.oai import DOCUMENT_TYPES
@@ -20,6 +19,7 @@ from catalog.index.oai import SetFilter
 from catalog.index.oai import Window
 from catalog.index.oai import set_name
 from catalog.index.oai import set_spec
+from catalog.index.oai import with_sets
 from catalog.model import slugify
 
 
@@ -162,12 +162,4 @@ def attach_sets(conn, items: list[Item]) -> list[Item]:
     for row in conn.execute("SELECT record_rowid, facet, value FROM facets WHERE record_rowid = ANY(%s) "
                             "AND facet = ANY(%s)", (rowids, list(SET_FACETS))):
         found[row["record_rowid"]].append(set_spec(row["facet"], row["value"]))
-    out = []
-    for item in items:
-        if item.deleted:
-            out.append(item)
-            continue
-        leaves = sorted(set(found[item.row["rowid"]]))
-        parents = [p for p in PARENT_SETS if any(leaf.startswith(p + ":") for leaf in leaves)]
-        out.append(dataclasses.replace(item, sets=tuple(parents + leaves)))
-    return out
+    return with_sets(items, found)
