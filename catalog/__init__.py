@@ -54,6 +54,7 @@ def create_app(test_config: dict | None = None) -> Flask:
                        refresh_interval=float(app.config["CATALOG_REFRESH_INTERVAL"]),
                        database_url=str(app.config["CATALOG_DATABASE_URL"] or ""),
                        replica_url=str(app.config["CATALOG_DATABASE_REPLICA_URL"] or ""),
+                       fulltext=str(app.config["CATALOG_FULLTEXT"]),
                        **({"clock": app.config["CATALOG_CLOCK"]} if "CATALOG_CLOCK" in app.config else {}))
     index.refresh(unless_scanned_within=1.0 if index.refresh_interval > 0 else 0.0)
     app.extensions["catalog.index"] = index

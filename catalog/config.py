@@ -19,6 +19,9 @@ SETTINGS: dict[str, tuple[object, str]] = {
                           "embedded SQLite index in the instance folder.")),
     "DATABASE_REPLICA_URL": ("", ("A PostgreSQL read replica for searches and reads, with `CATALOG_DATABASE_URL`; "
                                   "empty or unreachable: reads go to the primary.")),
+    "FULLTEXT": ("tantivy", ("Search engine of the embedded index: `tantivy` (a full-text mirror beside the SQLite "
+                             "index, for fast counts, ranking and facets at scale) or `fts5` (SQLite's own, also "
+                             "what answers while the mirror is behind).")),
     "BASE_URL": ("", "Public base URL for absolute links (e.g. https://catalog.example.org); empty: from the request."),
     "TRUSTED_PROXIES": (0, ("Reverse proxies in front of the server whose X-Forwarded-Proto/-Host are believed; "
                            "0: forwarded headers are ignored.")),

@@ -74,6 +74,12 @@ def long_app(long_records):
 
 
 @pytest.fixture
+def app(make_app, records_dir):
+    """FTS5 alone: these safety nets guard the path searches take whenever the full-text mirror is behind."""
+    return make_app(records_dir, CATALOG_FULLTEXT="fts5")
+
+
+@pytest.fixture
 def spy(monkeypatch):
     """The texts each search hands to snippet(), per record."""
     seen: list[dict[int, tuple[str, ...]]] = []

@@ -19,11 +19,11 @@ __all__ = ["RefreshResult", "SQLiteIndex", "open_index", "system_clock"]
 
 
 def open_index(records_dir, instance_dir, refresh_interval: float = 1.0, clock=system_clock,
-               database_url: str = "", replica_url: str = ""):
+               database_url: str = "", replica_url: str = "", fulltext: str = "tantivy"):
     """The index for these folders: the embedded SQLite one, or PostgreSQL when `database_url` is
     given (psycopg is imported only then)."""
     if database_url:
         from catalog.index.postgres import PostgresIndex
 
         return PostgresIndex(records_dir, instance_dir, database_url, replica_url or "", refresh_interval, clock)
-    return SQLiteIndex(records_dir, instance_dir, refresh_interval, clock)
+    return SQLiteIndex(records_dir, instance_dir, refresh_interval, clock, fulltext=fulltext)

@@ -15,6 +15,8 @@ import os
 import re
 import sqlite3
 
+from catalog.index import fulltext
+from catalog.index import fulltext_search
 from catalog.index import ledger
 from catalog.index import oai
 from catalog.index import search
@@ -121,10 +123,26 @@ class Reading:
 
     # -- browse and search -----------------------------------------------------------------------
     def search(self, filters: search.Filters, sort: str, page: int, per_page: int) -> search.Result:
+        engine = self._mirror_engine(filters)
+        if engine is not None:
+            return fulltext_search.run_search(engine, self.search_db, self.cache, filters, sort, page, per_page)
         return search.search(self.search_db, self.cache, filters, sort, page, per_page)
 
     def facet_counts(self, filters: search.Filters) -> dict[str, list[tuple[str, int]]]:
-        return search.facet_counts(self.search_db, self.cache, filters)
+        engine = self._mirror_engine(filters)
+        counted = fulltext_search.run_facet_counts(engine, filters, self.cache) if engine is not None else None
+        return counted if counted is not None else search.facet_counts(self.search_db, self.cache, filters)
+
+    def _mirror_engine(self, filters: search.Filters) -> fulltext_search.Engine | None:
+        """The full-text mirror's answer to `filters`, when the mirror is current and can say it exactly."""
+        if not filters.narrowed or not self.fulltext.enabled:
+            return None
+        searcher = self.fulltext.searcher(fulltext.text_marker(self.search_db))
+        if searcher is None:
+            return None
+        query = fulltext_search.query_for(self.fulltext.schema, filters,
+                                          fulltext_search.withheld_rowids(self.search_db, self.cache))
+        return None if query is None else fulltext_search.Engine(searcher, query)
 
     # -- people ----------------------------------------------------------------------------------
     def records_naming(self, words: tuple[str, ...], limit: int) -> list[Record]:

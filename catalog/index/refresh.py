@@ -17,6 +17,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from catalog.index import fulltext
 from catalog.index import ledger
 from catalog.index.processes import FileLock
 from catalog.index.processes import parsing_pool
@@ -62,6 +63,9 @@ class RefreshResult:
 
 class Refreshing:
     """The writing half of the SQLite index (mixed into `SQLiteIndex`)."""
+
+    _text_writer: fulltext.Writer | None = None
+    """The full-text mirror's writer while a refresh that keeps the mirror in step is applied."""
 
     def _lock_file(self, blocking: bool) -> FileLock:
         return FileLock(self.instance_dir / "refresh.lock", blocking)
@@ -223,7 +227,10 @@ class Refreshing:
         due = db.execute("SELECT COUNT(*) FROM withheld_records WHERE release_date IS NOT NULL "
                          "AND release_date <= ?", (today,)).fetchone()[0]
         unreconciled = only is None and ledger.out_of_step(db)
+        mirror_behind = fulltext.behind(self.fulltext, db)
         if not to_read and not vanished and not vanished_bad and not due and not unreconciled:
+            if mirror_behind:
+                fulltext.rebuild(self.fulltext, db)
             return result
 
         names = sorted(to_read)
@@ -240,6 +247,7 @@ class Refreshing:
         bulk = db.execute("SELECT 1 FROM records LIMIT 1").fetchone() is None
         if bulk:
             db.execute("PRAGMA synchronous=OFF")
+        self._text_writer = self.fulltext.writer(bulk) if self.fulltext.enabled and (bulk or not mirror_behind) else None
         db.execute("BEGIN IMMEDIATE")
         try:
             known = ledger.all_entries(db) if bulk else None
@@ -281,6 +289,9 @@ class Refreshing:
             db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")
+            if self._text_writer is not None:
+                self._text_writer.rollback()
+                self._text_writer = None
             raise
         finally:
             self._pending_marker().unlink(missing_ok=True)
@@ -288,6 +299,8 @@ class Refreshing:
                 pool.shutdown(cancel_futures=True)
             if bulk:
                 db.execute("PRAGMA synchronous=NORMAL")
+        writer, self._text_writer = self._text_writer, None
+        fulltext.follow(self.fulltext, db, writer)
         return result
 
     def _pending_marker(self) -> Path:
@@ -335,6 +348,9 @@ class Refreshing:
                        [(rowid, facet, value) for facet, value in entry.facets])
         db.execute("INSERT INTO record_text(rowid, title, people, provenance, body, notes) VALUES (?,?,?,?,?,?)",
                    (rowid, *entry.texts))
+        if self._text_writer is not None:
+            self._text_writer.add(fulltext.Row(rowid, entry.record_id, entry.columns["title"], entry.columns["date"],
+                                               entry.texts, entry.facets))
         if known is None or entry.record_id in known:
             ledger.record_seen(db, entry.record_id, entry.digest, public, now)
         else:
@@ -349,8 +365,9 @@ class Refreshing:
             self._delete_derived(db, row["rowid"])
         ledger.record_deleted(db, record_id, now)
 
-    @staticmethod
-    def _delete_derived(db, rowid: int) -> None:
+    def _delete_derived(self, db, rowid: int) -> None:
+        if self._text_writer is not None:
+            self._text_writer.delete(rowid)
         # an external-content FTS table forgets a row only when told the exact text it indexed
         db.execute("INSERT INTO record_text(record_text, rowid, title, people, provenance, body, notes) "
                    "SELECT 'delete', * FROM record_text_source WHERE rowid = ?", (rowid,))

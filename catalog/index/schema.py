@@ -7,6 +7,8 @@ Derived from `records/` and dropped whenever `INDEX_VERSION` changes:
 - `facets`: (record, facet, value) rows, so facet counts are SQL `GROUP BY`s.
 - `record_text`: FTS5 over title, people, provenance, body and notes, external-content: its text is
   read back from `records.source` through `record_text_source`, never stored twice.
+- `text_version`: an identity and a counter that moves with every row added to or removed from
+  `records`: what the full-text mirror (`catalog.index.fulltext`) must mirror to be searched.
 
 Durable, in a file of their own (`ledger.sqlite3`, attached as `durable`), never dropped:
 - `ledger`: per id, the content hash and the OAI-PMH datestamp, and the deletion time;
@@ -23,7 +25,7 @@ What "public" means is written once, here: the `public_records` view and its com
 
 from __future__ import annotations
 
-INDEX_VERSION = 9
+INDEX_VERSION = 10
 
 PUBLIC = "public = 1"
 """A record is public when it is open, or restricted with a release date that has passed."""
@@ -80,9 +82,17 @@ CREATE VIRTUAL TABLE record_text USING fts5(
     content = 'record_text_source', content_rowid = 'rowid',
     tokenize = 'unicode61 remove_diacritics 2'
 );
+CREATE TABLE text_version (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    identity TEXT NOT NULL,
+    counter INTEGER NOT NULL
+);
+INSERT INTO text_version(id, identity, counter) VALUES (1, lower(hex(randomblob(8))), 0);
+CREATE TRIGGER records_added AFTER INSERT ON records BEGIN UPDATE text_version SET counter = counter + 1; END;
+CREATE TRIGGER records_removed AFTER DELETE ON records BEGIN UPDATE text_version SET counter = counter + 1; END;
 """
 
-DERIVED_TABLES = ("record_text", "facets", "records")
+DERIVED_TABLES = ("record_text", "facets", "records", "text_version")
 DERIVED_VIEWS = ("record_text_source", "public_records", "withheld_records")
 
 SECONDARY_INDEXES = [(line.split()[2], line.rstrip(";")) for line in DERIVED_SCHEMA.splitlines()

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from catalog.cache import VersionedCache
+from catalog.index.fulltext import Mirror
 from catalog.index.processes import file_inode
 from catalog.index.processes import process_alive
 from catalog.index.projection import record_text_column
@@ -43,6 +44,9 @@ PAGE_CACHE_KIB = 4096
 """SQLite's page cache per connection (two a worker): the full-text index's hot pages between searches, within
 the 150 MB a worker may use."""
 
+FULLTEXT_ENGINES = ("tantivy", "fts5")
+"""What answers searches: the tantivy mirror (FTS5 while it is behind), or FTS5 alone."""
+
 REBUILDING = "index.rebuilding"
 """Marker file (holding the healer's pid) while a corrupted index is being built anew."""
 
@@ -59,7 +63,7 @@ class SQLiteIndex(Refreshing, Reading):
     """
 
     def __init__(self, records_dir: str | Path, instance_dir: str | Path, refresh_interval: float = 1.0,
-                 clock: Clock = system_clock, cache_size: int | None = None):
+                 clock: Clock = system_clock, cache_size: int | None = None, fulltext: str = "tantivy"):
         self.records_dir = Path(records_dir).resolve()
         self.instance_dir = Path(instance_dir)
         self.instance_dir.mkdir(parents=True, exist_ok=True)
@@ -67,6 +71,9 @@ class SQLiteIndex(Refreshing, Reading):
         self.ledger_path = self.instance_dir / "ledger.sqlite3"
         self.refresh_interval = refresh_interval
         self.clock = clock
+        if fulltext not in FULLTEXT_ENGINES:
+            raise ValueError(f"unknown full-text engine {fulltext!r}: use one of {', '.join(FULLTEXT_ENGINES)}")
+        self.fulltext = Mirror(self.instance_dir, enabled=fulltext == "tantivy")
         self.cache = VersionedCache(self.generation, *([cache_size] if cache_size else []))
         self._local = threading.local()
         self._watcher_pid: int | None = None
