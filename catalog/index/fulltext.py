@@ -202,12 +202,13 @@ class Writer:
         self._open().add_document(row.document())
 
     def delete(self, rowid: int) -> None:
-        self._open().delete_documents_by_term("rowid", rowid)
+        # by query, not by term: the query takes the field's type from the schema (a bare int is an i64 term)
+        self._open().delete_documents_by_query(tantivy.Query.term_query(self.mirror.schema, "rowid", rowid))
 
     def commit(self, marker: str) -> None:
         """Make the changes visible, stamped as mirroring `marker`."""
         writer = self._open()
-        writer.delete_documents_by_term("rowid", MARKER_ROWID)
+        self.delete(MARKER_ROWID)
         doc = tantivy.Document(marker=marker)
         doc.add_unsigned("rowid", MARKER_ROWID)
         writer.add_document(doc)
