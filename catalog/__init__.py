@@ -21,11 +21,13 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from catalog import config
 from catalog.http import error_response
 from catalog.index import open_index
+from catalog.index.api import IndexUnavailable
 from catalog.index.refresh import is_corruption
 from catalog.index.search import SearchTimeout
 
 CORS_PREFIXES = ("/api/", "/iiif/", "/schemas/", "/oai")
 REBUILD_RETRY_SECONDS = 5
+DATABASE_RETRY_SECONDS = 10
 
 PAGE_CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
             "frame-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'self'")
@@ -71,6 +73,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     def _search_too_long(error: SearchTimeout):
         return error_response(ServiceUnavailable("The search took too long; narrow it (more words, a facet, a date "
                                                  "range) and try again.", retry_after=30))
+
+    @app.errorhandler(IndexUnavailable)
+    def _index_unavailable(error: IndexUnavailable):
+        return error_response(ServiceUnavailable(str(error), retry_after=DATABASE_RETRY_SECONDS))
 
     @app.errorhandler(sqlite3.DatabaseError)
     def _damaged_index(error: sqlite3.DatabaseError):

@@ -61,29 +61,53 @@ def _free_port() -> int:
 
 
 class Cluster:
-    """A PostgreSQL server in a temporary folder, for one test session."""
+    """A PostgreSQL server in a temporary folder: one for the test session, or a test's own (whose
+    server the test may stop and start again, or follow with a streaming standby)."""
 
-    def __init__(self) -> None:
+    OPTIONS = ("-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200 "
+               "-c wal_level=replica -c max_wal_senders=4 -c hot_standby=on -c wal_receiver_status_interval=1")
+
+    def __init__(self, data: Path | None = None, folder: Path | None = None) -> None:
+        """A new cluster (`initdb`), or a server over `data` already made (a standby's copy)."""
         self.bin = postgres_bin()
-        self.folder = Path(tempfile.mkdtemp(prefix="catalog-pg-"))
+        self.folder = folder or Path(tempfile.mkdtemp(prefix="catalog-pg-"))
         self.port = _free_port()
         self.user: str | None = None
         if os.geteuid() == 0:  # initdb and postgres refuse to run as root
             self.user = "postgres" if _user_exists("postgres") else "nobody"
             record = pwd.getpwnam(self.user)
             os.chown(self.folder, record.pw_uid, record.pw_gid)
-        self.data = self.folder / "data"
-        self._run("initdb", "-D", str(self.data), "-A", "trust", "-U", "catalog", "-E", "UTF8",
-                  "--locale=C.UTF-8", "--no-sync")
-        options = (f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1 -c fsync=off "
-                   "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200")
-        self._run("pg_ctl", "-D", str(self.data), "-o", options, "-l", str(self.folder / "server.log"), "-w", "start")
+        self.data = data or self.folder / "data"
+        if data is None:
+            self._run("initdb", "-D", str(self.data), "-A", "trust", "-U", "catalog", "-E", "UTF8",
+                      "--locale=C.UTF-8", "--no-sync")
         self.url = f"postgresql://catalog@127.0.0.1:{self.port}/postgres"
-        self.execute(f"CREATE DATABASE {TEMPLATE}")
-        import psycopg
+        self.start()
+        if data is None:
+            self.execute(f"CREATE DATABASE {TEMPLATE}")
+            import psycopg
 
-        with psycopg.connect(self.database_url(TEMPLATE), autocommit=True) as conn:
-            conn.execute("CREATE EXTENSION IF NOT EXISTS unaccent")
+            with psycopg.connect(self.database_url(TEMPLATE), autocommit=True) as conn:
+                conn.execute("CREATE EXTENSION IF NOT EXISTS unaccent")
+
+    def start(self) -> None:
+        """Start the server (again) on its port."""
+        options = f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1 {self.OPTIONS}"
+        self._run("pg_ctl", "-D", str(self.data), "-o", options, "-l", str(self.folder / "server.log"), "-w", "start")
+
+    def stop_server(self, mode: str = "fast") -> None:
+        """Stop the server, keeping its data (`start` brings it back): as a crash or an outage would."""
+        self._run("pg_ctl", "-D", str(self.data), "-m", mode, "-w", "stop")
+
+    def standby(self) -> Cluster:
+        """A streaming standby of this server (`pg_basebackup -R`), started and answering reads."""
+        folder = Path(tempfile.mkdtemp(prefix="catalog-pg-standby-"))
+        if self.user:
+            record = pwd.getpwnam(self.user)
+            os.chown(folder, record.pw_uid, record.pw_gid)
+        self._run("pg_basebackup", "-D", str(folder / "data"), "-h", "127.0.0.1", "-p", str(self.port),
+                  "-U", "catalog", "-X", "stream", "-R", "-c", "fast", "--no-sync")
+        return Cluster(data=folder / "data", folder=folder)
 
     def _run(self, tool: str, *args: str) -> None:
         command = [str(self.bin / tool), *args]
@@ -109,6 +133,7 @@ class Cluster:
         return self.database_url(name)
 
     def stop(self) -> None:
+        """Stop the server and remove its folder."""
         with contextlib.suppress(Exception):
             self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop")
         shutil.rmtree(self.folder, ignore_errors=True)
@@ -131,6 +156,31 @@ def postgres_cluster():
     cluster = Cluster()
     yield cluster
     cluster.stop()
+
+
+@pytest.fixture
+def own_cluster():
+    """A cluster of the test's own, which it may stop, start again or give a standby (stopped after)."""
+    reason = why_no_postgres()
+    if reason:
+        pytest.skip(f"PostgreSQL leg skipped: {reason}")
+    made: list[Cluster] = []
+
+    class Clusters:
+        def primary(self) -> Cluster:
+            made.append(Cluster())
+            return made[-1]
+
+        def standby(self, primary: Cluster) -> Cluster:
+            made.append(primary.standby())
+            return made[-1]
+
+    yield Clusters()
+    from catalog.index.postgres.database import close_all
+
+    close_all()
+    for cluster in reversed(made):
+        cluster.stop()
 
 
 @pytest.fixture

@@ -302,12 +302,12 @@ def test_search_terms_become_tsqueries():
     assert "'cordell' <1> 'hull'" in term_query(person) and "'hull' <3> 'cordell'" in term_query(person)
 
 
-def test_the_index_api_gives_the_same_filters_results(records_dir, tmp_path, database_url):
+def test_the_index_api_gives_the_same_filters_results(records_dir, tmp_path, database_url, clock):
     from catalog.index import SQLiteIndex
     from catalog.index.postgres import PostgresIndex
 
-    sqlite = SQLiteIndex(records_dir, tmp_path / "sqlite", refresh_interval=0)
-    postgres = PostgresIndex(records_dir, tmp_path / "pg", database_url, refresh_interval=0)
+    sqlite = SQLiteIndex(records_dir, tmp_path / "sqlite", refresh_interval=0, clock=clock)  # one clock: the
+    postgres = PostgresIndex(records_dir, tmp_path / "pg", database_url, refresh_interval=0, clock=clock)  # same stamps
     try:
         sqlite.refresh()
         postgres.refresh()

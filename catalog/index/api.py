@@ -21,6 +21,11 @@ from catalog.index.search import Result
 from catalog.model import Record
 
 
+class IndexUnavailable(RuntimeError):
+    """The index cannot be read just now (a server database that does not answer): the surfaces answer
+    503 with Retry-After, and nothing is concluded about any record (no 404, no deletion)."""
+
+
 class CatalogIndex(Protocol):
     cache: VersionedCache
 

@@ -18,6 +18,9 @@ from catalog.index.postgres.refresh import Refreshing
 from catalog.index.reads import _valid_id
 from catalog.model import Record
 
+ROW_CACHE_SIZE = 4096
+"""Record rows (source included, about 3 kB each) kept per process until the generation moves."""
+
 
 class PostgresIndex(Refreshing, Reading, ChangeStream):
     """Records and their index in PostgreSQL (`database_url`), read from `replica_url` when given.
@@ -37,8 +40,10 @@ class PostgresIndex(Refreshing, Reading, ChangeStream):
         self.clock = clock or system_clock
         self.database = Database(database_url, replica_url)
         self.cache = VersionedCache(self.generation, *([cache_size] if cache_size else []))
+        self.rows = VersionedCache(self.generation, ROW_CACHE_SIZE)
         self._seen_generation: tuple[int, float] | None = None
         self._refreshing = threading.Lock()
+        self._closing = threading.Event()
         self._watcher_pid: int | None = None
         self._lock_conn = None
         self._remake = False
@@ -46,7 +51,8 @@ class PostgresIndex(Refreshing, Reading, ChangeStream):
         migrate(self.database)
 
     def close(self) -> None:
-        """Close this process's connections (tests open many indexes)."""
+        """Close this process's connections and stop its watcher (tests open many indexes)."""
+        self._closing.set()
         if self._lock_conn is not None:
             self._lock_conn.close()
             self._lock_conn = None
@@ -60,9 +66,8 @@ class PostgresIndex(Refreshing, Reading, ChangeStream):
         return search.facet_counts(self.database, self.cache, filters)
 
     # -- OAI-PMH ---------------------------------------------------------------------------------
-    def _reading(self, work):
-        with self.database.reading() as conn:
-            return work(conn)
+    def _reading(self, work, snapshot: bool = True):
+        return self.database.read(work, snapshot)
 
     def oai_earliest_datestamp(self) -> str | None:
         return self._reading(oai.earliest_datestamp)
@@ -83,7 +88,8 @@ class PostgresIndex(Refreshing, Reading, ChangeStream):
         return self._reading(lambda conn: oai.get_item(conn, record_id)) if _valid_id(record_id) else None
 
     def oai_items(self, window: oai_types.Window, limit: int, with_source: bool) -> list[oai_types.Item]:
-        return self._reading(lambda conn: oai.list_items(conn, window, limit, with_source))
+        return self._reading(lambda conn: oai.list_items(conn, window, limit, with_source),
+                             snapshot=not oai.single_statement(window))
 
     def oai_count(self, window: oai_types.Window) -> int:
         return self.cache.get(("oai count", window), lambda: self._reading(lambda conn: oai.count_items(conn, window)))

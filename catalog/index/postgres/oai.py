@@ -119,15 +119,37 @@ def list_items(conn, window: Window, limit: int, with_source: bool) -> list[Item
     records that left it are merged in as deleted items."""
     where, args = _range(window)
     if not _leaf(window):
-        rows = conn.execute(f"SELECT {_columns(with_source)} FROM ledger l LEFT JOIN public_records r ON r.id = l.id "
-                            f"WHERE l.ever_public = 1{where} ORDER BY l.datestamp, l.id LIMIT %s", [*args, limit])
-        return attach_sets(conn, [_item(row) for row in rows])
+        return list_all_items(conn, where, args, limit, with_source)
     members, member_args = _members(window)
     rows = conn.execute(f"SELECT {_columns(with_source)} FROM ledger l JOIN public_records r ON r.id = l.id "
                         f"WHERE {LIVE}{where} AND {members} ORDER BY l.datestamp, l.id LIMIT %s",
                         [*args, *member_args, limit])
     items = [_item(row) for row in rows] + _departures(conn, window, limit)
     return attach_sets(conn, sorted(items, key=lambda item: (item.datestamp, item.id))[:limit])
+
+
+def list_all_items(conn, where: str, args: list, limit: int, with_source: bool) -> list[Item]:
+    """A page of the whole repository with each item's sets, in one statement (one round trip, one
+    snapshot: `list_items` runs it without a transaction of its own)."""
+    rows = conn.execute(
+        f"SELECT {_columns(with_source)}, s.facets, s.facet_values FROM ledger l "
+        "LEFT JOIN public_records r ON r.id = l.id LEFT JOIN LATERAL (SELECT array_agg(f.facet) AS facets, "
+        "array_agg(f.value) AS facet_values FROM facets f WHERE f.record_rowid = r.rowid AND f.facet = ANY(%s)) s "
+        f"ON TRUE WHERE l.ever_public = 1{where} ORDER BY l.datestamp, l.id LIMIT %s",
+        [list(SET_FACETS), *args, limit]).fetchall()
+    found: dict[int, list[str]] = defaultdict(list)
+    for row in rows:
+        if row["live"]:
+            found[row["rowid"]] = [set_spec(facet, value)
+                                   for facet, value in zip(row["facets"] or (), row["facet_values"] or ())]
+    items = [_item({key: value for key, value in row.items() if key not in ("facets", "facet_values")})
+             for row in rows]
+    return with_sets(items, found)
+
+
+def single_statement(window: Window) -> bool:
+    """Whether `list_items` reads `window` with one statement (so it needs no transaction)."""
+    return not _leaf(window)
 
 
 def _departures(conn, window: Window, limit: int) -> list[Item]:

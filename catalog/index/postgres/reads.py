@@ -1,8 +1,8 @@
 """The read API over PostgreSQL: the same answers as `catalog.index.reads`, through `public_records`.
 
-Each method reads in one snapshot (`Database.reading`). The generation counter is read at most
-every GENERATION_POLL_SECONDS: caches key on it, so every app server sees another's refresh within
-that time, and a request costs no extra query.
+Each method reads with one statement, and so in one snapshot and one round trip (`Database.read`).
+The generation counter is read at most every GENERATION_POLL_SECONDS: caches key on it, so every app
+server sees another's refresh within that time, and a request costs no extra query.
 """
 
 from __future__ import annotations
@@ -25,12 +25,10 @@ class Reading:
     """The reading half of the PostgreSQL index (mixed into `PostgresIndex`)."""
 
     def _all(self, sql: str, args=()) -> list[dict]:
-        with self.database.reading() as conn:
-            return conn.execute(sql, args).fetchall()
+        return self.database.read(lambda conn: conn.execute(sql, args).fetchall(), snapshot=False)
 
     def _one(self, sql: str, args=()) -> dict | None:
-        with self.database.reading() as conn:
-            return conn.execute(sql, args).fetchone()
+        return self.database.read(lambda conn: conn.execute(sql, args).fetchone(), snapshot=False)
 
     # -- one record ------------------------------------------------------------------------------
     def record(self, record_id: str) -> Record | None:
@@ -47,9 +45,7 @@ class Reading:
         return None if row is None else decompress_source(row["source"])
 
     def content_hash(self, record_id: str) -> str | None:
-        if not _valid_id(record_id):
-            return None
-        row = self._one("SELECT content_hash FROM public_records WHERE id = %s", (record_id,))
+        row = self._public_row(record_id)
         return row["content_hash"] if row else None
 
     def datestamp(self, record_id: str) -> str | None:
@@ -57,9 +53,12 @@ class Reading:
         return row["datestamp"] if row else None
 
     def _public_row(self, record_id: str) -> dict | None:
+        """The record's row, remembered until the generation moves (in `rows`, a cache of its own so
+        a crawl through every record does not push rendered pages out of `cache`)."""
         if not _valid_id(record_id):
             return None
-        return self._one("SELECT id, content_hash, source FROM public_records WHERE id = %s", (record_id,))
+        return self.rows.get(("public row", record_id), lambda: self._one(
+            "SELECT id, content_hash, source FROM public_records WHERE id = %s", (record_id,)))
 
     # -- lists -------------------------------------------------------------------------------------
     def count(self) -> int:

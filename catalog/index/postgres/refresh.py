@@ -3,9 +3,13 @@
 The refresh lock is a PostgreSQL session advisory lock held on a connection of its own: whichever
 app server takes it scans the folder and applies the changes in one transaction; the others skip
 (or wait, when asked to). When its holder dies, its connection ends and the lock is free again.
-Readers are on snapshots (`database.Database.reading`): they never see half a refresh and never
+Readers are on snapshots (`database.Database.read`): they never see half a refresh and never
 hold a lock a refresh waits for. What changes is decided exactly as in the embedded index:
-`catalog.index.projection` reads the files, `catalog.index.scan` the folder.
+`catalog.index.projection` reads the files, `catalog.index.scan` the folder. A refresh of an empty
+index (a cold build) loads everything in bulk (`bulk`), in the same one transaction.
+
+When the database cannot be reached, a refresh raises `IndexUnavailable` (logged once, by
+`database`) and changes nothing: no file is taken for deleted, and the watcher tries again.
 """
 
 from __future__ import annotations
@@ -18,14 +22,17 @@ import time
 
 import psycopg
 
+from catalog.index.api import IndexUnavailable
 from catalog.index.ledger import MASS_DELETION_SHARE
 from catalog.index.ledger import PENDING
 from catalog.index.ledger import datestamp
+from catalog.index.postgres import bulk
 from catalog.index.postgres import ledger
 from catalog.index.postgres.database import REFRESH_LOCK
+from catalog.index.postgres.database import connection_lost
 from catalog.index.postgres.schema import TEXT_CONFIG
 from catalog.index.postgres.schema import VECTORS
-from catalog.index.postgres.textsearch import indexed_text
+from catalog.index.postgres.textsearch import tsvector_literal
 from catalog.index.processes import LOCK_WAIT_SECONDS
 from catalog.index.processes import parsing_pool
 from catalog.index.projection import PreparedFile
@@ -36,6 +43,7 @@ from catalog.index.refresh import RefreshResult
 from catalog.index.scan import FolderFault
 from catalog.index.scan import scan
 from catalog.index.watch import FolderWatch
+from catalog.query import tokens
 
 log = logging.getLogger("catalog.index")
 
@@ -46,6 +54,36 @@ RECORD_COLUMNS = ("id", "path", "mtime_ns", "size", "content_hash", "source", "t
 INSERT_RECORD = (f"INSERT INTO records({', '.join(RECORD_COLUMNS)}, {', '.join(VECTORS)}) VALUES "
                  f"({', '.join('%s' for _ in RECORD_COLUMNS)}, "
                  f"{', '.join(f'to_tsvector({chr(39)}{TEXT_CONFIG}{chr(39)}, %s)' for _ in VECTORS)}) RETURNING rowid")
+
+
+def prepare_for_index(folder: str, name: str, stamp: tuple[int, int], today: str,
+                      vectors: bool = False) -> PreparedFile:
+    """`prepare_file`, with the texts already as the index takes them (`indexed_text`) and, for a bulk
+    build, as `vectors` (`tsvector_literal`; a text is kept only where its vector is None, for the
+    server to parse): done in the parsing pool's processes, not in the one that writes."""
+    entry = prepare_file(folder, name, stamp, today)
+    if not entry.problems:
+        words = [tokens(text) for text in entry.texts]
+        entry.vectors = tuple(tsvector_literal(each) for each in words) if vectors else (None,) * len(words)
+        entry.texts = tuple(" ".join(each) if vector is None else None  # not sent twice
+                            for each, vector in zip(words, entry.vectors))
+    return entry
+
+
+def _columns(entry: PreparedFile) -> list:
+    columns = dict(entry.columns, id=entry.record_id, path=entry.name, mtime_ns=entry.stamp[0],
+                   size=entry.stamp[1], content_hash=entry.digest, source=entry.source)
+    return [columns[name] for name in RECORD_COLUMNS]
+
+
+def _row(entry: PreparedFile) -> list:
+    """An entry's RECORD_COLUMNS values, then its five indexed texts."""
+    return _columns(entry) + list(entry.texts)
+
+
+def _bulk_row(entry: PreparedFile) -> list:
+    """An entry's RECORD_COLUMNS values, its five texts (None where there is a vector), its five vectors."""
+    return _columns(entry) + list(entry.texts) + list(entry.vectors)
 
 
 class Refreshing:
@@ -73,14 +111,16 @@ class Refreshing:
         watch = FolderWatch(str(self.records_dir))
         pending: set[str] | None = None
         next_full = time.monotonic() + FULL_SCAN_INTERVAL
-        while True:
+        while not self._closing.is_set():
             try:
                 if watch.available:
                     changed = watch.changed(self.refresh_interval)
                     pending = None if changed is None or pending is None else pending | changed
                 else:
-                    time.sleep(self.refresh_interval)
+                    self._closing.wait(self.refresh_interval)
                     pending = None
+                if self._closing.is_set():
+                    break
                 if time.monotonic() >= next_full:
                     pending = None
                 result = self.refresh(blocking=False, only=pending)
@@ -90,10 +130,13 @@ class Refreshing:
                     pending = set()
                 self.write_failure = None
             except Exception as error:  # noqa: BLE001 - a failed refresh (the database away) must not stop later ones
-                if self.write_failure != str(error):
+                if self._closing.is_set():
+                    break
+                if self.write_failure != str(error) and not isinstance(error, IndexUnavailable):  # logged already
                     log.error("the index cannot be refreshed (%s); serving what it holds", error)
                 self.write_failure = str(error)
-                time.sleep(max(self.refresh_interval, 1.0))
+                self._closing.wait(max(self.refresh_interval, 1.0))
+        watch.close()
 
     def refresh(self, force: bool = False, blocking: bool = True, only: set[str] | None = None,
                 unless_scanned_within: float = 0.0, accept_deletions: bool = False) -> RefreshResult:
@@ -102,13 +145,20 @@ class Refreshing:
         if not self._refreshing.acquire(blocking=blocking):
             return RefreshResult(skipped=True)
         try:
-            conn = self._lock_connection()
-            try:
-                return self._refresh_under_lock(conn, force, blocking, only, unless_scanned_within, accept_deletions)
-            except psycopg.OperationalError:
-                self._lock_conn = None  # a broken connection: the lock went with it; reconnect next time
-                conn.close()
-                raise
+            for attempt in (1, 2):
+                conn = self._lock_connection()
+                try:
+                    return self._refresh_under_lock(conn, force, blocking, only, unless_scanned_within,
+                                                    accept_deletions)
+                except (psycopg.OperationalError, IndexUnavailable) as error:
+                    self._lock_conn = None  # a broken connection: the lock went with it; reconnect next time
+                    conn.close()
+                    if isinstance(error, IndexUnavailable) or not connection_lost(error):
+                        raise
+                    if attempt == 2 or not self.database.answers():
+                        raise self.database.unavailable(error) from error
+                    # the connection was broken by a restart of the server: once more, on a new one
+            raise AssertionError("unreachable")
         finally:
             self._refreshing.release()
 
@@ -184,13 +234,14 @@ class Refreshing:
             return result
 
         names = sorted(to_read)
+        cold = bool(names) and conn.execute("SELECT NOT EXISTS (SELECT 1 FROM records) AS cold").fetchone()["cold"]
         pool = None
         if len(names) >= PARALLEL_THRESHOLD and (os.cpu_count() or 1) > 1:
             pool = parsing_pool()
-            parsed = pool.map(prepare_file, [str(self.records_dir)] * len(names), [n for n, _ in names],
-                              [st for _, st in names], [today] * len(names), chunksize=64)
+            parsed = pool.map(prepare_for_index, [str(self.records_dir)] * len(names), [n for n, _ in names],
+                              [st for _, st in names], [today] * len(names), [cold] * len(names), chunksize=64)
         else:
-            parsed = (prepare_file(str(self.records_dir), name, stamp, today) for name, stamp in names)
+            parsed = (prepare_for_index(str(self.records_dir), name, stamp, today, cold) for name, stamp in names)
         now = PENDING  # the real datestamp is given just before COMMIT (see `_stamp`)
         try:
             with conn.transaction():
@@ -199,15 +250,14 @@ class Refreshing:
                     result.removed += 1
                 if vanished_bad:
                     conn.execute("DELETE FROM problems WHERE path = ANY(%s)", (vanished_bad,))
-                for entry in parsed:
+                if cold:  # an empty index: everything in bulk, into fresh tables
+                    result.added += bulk.build(conn, parsed, RECORD_COLUMNS, _bulk_row,
+                                               lambda entry: self._record_problem(conn, entry, result))
+                    if known_bad:
+                        conn.execute("DELETE FROM problems p USING records r WHERE p.path = r.path")
+                for entry in () if cold else parsed:
                     if entry.problems:
-                        conn.execute("INSERT INTO problems(path, mtime_ns, size, messages) VALUES (%s, %s, %s, %s) "
-                                     "ON CONFLICT (path) DO UPDATE SET mtime_ns = EXCLUDED.mtime_ns, "
-                                     "size = EXCLUDED.size, messages = EXCLUDED.messages",
-                                     (entry.name, *entry.stamp, json.dumps(entry.problems)))
-                        result.invalid += 1
-                        for message in entry.problems:
-                            log.warning("bad record file (not served; any last valid version still is): %s", message)
+                        self._record_problem(conn, entry, result)
                         continue
                     if entry.name in known_bad:
                         conn.execute("DELETE FROM problems WHERE path = %s", (entry.name,))
@@ -228,11 +278,21 @@ class Refreshing:
         self._seen_generation = None  # this process sees its own change at once
         return result
 
+    @staticmethod
+    def _record_problem(conn, entry: PreparedFile, result: RefreshResult) -> None:
+        conn.execute("INSERT INTO problems(path, mtime_ns, size, messages) VALUES (%s, %s, %s, %s) "
+                     "ON CONFLICT (path) DO UPDATE SET mtime_ns = EXCLUDED.mtime_ns, "
+                     "size = EXCLUDED.size, messages = EXCLUDED.messages",
+                     (entry.name, *entry.stamp, json.dumps(entry.problems)))
+        result.invalid += 1
+        for message in entry.problems:
+            log.warning("bad record file (not served; any last valid version still is): %s", message)
+
     def _set_pending(self, moment: str | None) -> None:
         """Published at once (its own transaction): OAI-PMH responseDates stay at or before it until
         the refresh's changes are visible."""
-        with self.database.writing() as conn:
-            conn.execute("UPDATE refresh_pending SET moment = %s WHERE id = 1", (moment,))
+        self.database.write(lambda conn: conn.execute("UPDATE refresh_pending SET moment = %s WHERE id = 1",
+                                                      (moment,)))
 
     def _stamp(self, conn) -> None:
         """Give this transaction's ledger changes their datestamp, as late as possible before COMMIT;
@@ -259,10 +319,7 @@ class Refreshing:
             return "same"
         if row is not None:
             conn.execute("DELETE FROM records WHERE rowid = %s", (row["rowid"],))
-        columns = dict(entry.columns, id=entry.record_id, path=entry.name, mtime_ns=entry.stamp[0],
-                       size=entry.stamp[1], content_hash=entry.digest, source=entry.source)
-        values = [columns[name] for name in RECORD_COLUMNS] + [indexed_text(text) for text in entry.texts]
-        rowid = conn.execute(INSERT_RECORD, values).fetchone()["rowid"]
+        rowid = conn.execute(INSERT_RECORD, _row(entry)).fetchone()["rowid"]
         with conn.cursor() as cursor:
             cursor.executemany("INSERT INTO facets(record_rowid, facet, value) VALUES (%s, %s, %s) "
                                "ON CONFLICT DO NOTHING", [(rowid, facet, value) for facet, value in entry.facets])

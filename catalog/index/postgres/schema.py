@@ -34,10 +34,10 @@ DO $$ BEGIN
 END $$;
 """
 
-DERIVED_SCHEMA = f"""
+RECORDS_TABLES = f"""
 CREATE TABLE records (
     rowid BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    id TEXT COLLATE "C" NOT NULL UNIQUE,
+    id TEXT COLLATE "C" NOT NULL,
     path TEXT COLLATE "C" NOT NULL,
     mtime_ns BIGINT NOT NULL,
     size BIGINT NOT NULL,
@@ -63,20 +63,34 @@ CREATE TABLE records (
     warnings TEXT,
     {", ".join(f"{vector} TSVECTOR NOT NULL" for vector in VECTORS)}
 );
-CREATE INDEX records_public_date ON records(public, date, id);
-CREATE INDEX records_public_title ON records(public, title, id);
-CREATE INDEX records_release ON records(public, release_date);
-CREATE INDEX records_path ON records(path);
-CREATE INDEX records_text ON records USING gin ({", ".join(VECTORS)});
+CREATE TABLE facets (
+    record_rowid BIGINT NOT NULL,
+    facet TEXT COLLATE "C" NOT NULL,
+    value TEXT COLLATE "C" NOT NULL
+);
+"""
+"""`records` and `facets` as a bulk build fills them: only the rowid's key, so loading maintains no index."""
+
+RECORDS_INDEXES: list[str] = [
+    "ALTER TABLE records ADD CONSTRAINT records_id_key UNIQUE (id)",
+    "CREATE INDEX records_public_date ON records(public, date, id)",
+    "CREATE INDEX records_public_title ON records(public, title, id)",
+    "CREATE INDEX records_release ON records(public, release_date)",
+    "CREATE INDEX records_path ON records(path)",
+    f"CREATE INDEX records_text ON records USING gin ({', '.join(VECTORS)})",
+    "ALTER TABLE facets ADD CONSTRAINT facets_pkey PRIMARY KEY (facet, value, record_rowid)",
+    ("ALTER TABLE facets ADD CONSTRAINT facets_record_rowid_fkey FOREIGN KEY (record_rowid) "
+     "REFERENCES records(rowid) ON DELETE CASCADE"),
+    "CREATE INDEX facets_record ON facets(record_rowid)",
+]
+"""Keys, constraints and indexes of `records` and `facets`: made with the tables, or after a bulk load."""
+
+VIEWS = """
 CREATE VIEW public_records AS SELECT * FROM records WHERE public = 1;
 CREATE VIEW withheld_records AS SELECT * FROM records WHERE public <> 1;
-CREATE TABLE facets (
-    record_rowid BIGINT NOT NULL REFERENCES records(rowid) ON DELETE CASCADE,
-    facet TEXT COLLATE "C" NOT NULL,
-    value TEXT COLLATE "C" NOT NULL,
-    PRIMARY KEY (facet, value, record_rowid)
-);
-CREATE INDEX facets_record ON facets(record_rowid);
+"""
+
+DERIVED_SCHEMA = RECORDS_TABLES + ";\n".join(RECORDS_INDEXES) + ";\n" + VIEWS + """
 CREATE TABLE problems (
     path TEXT COLLATE "C" PRIMARY KEY,
     mtime_ns BIGINT NOT NULL,

@@ -71,10 +71,12 @@ def _guard(conn: psycopg.Connection) -> None:
 
 def within_deadline(database, work):
     """`work(conn)` in one snapshot, stopped with SearchTimeout when the deadline passes."""
+    def guarded(conn):
+        _guard(conn)
+        return work(conn)
+
     try:
-        with database.reading() as conn:
-            _guard(conn)
-            return work(conn)
+        return database.read(guarded)
     except psycopg.errors.QueryCanceled as error:
         neutral.log.warning("a search was stopped at its deadline (%s)", error)
         raise SearchTimeout("The search ran past its deadline and was stopped.") from error

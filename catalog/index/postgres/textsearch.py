@@ -28,6 +28,37 @@ def indexed_text(text: str) -> str:
     return " ".join(tokens(text))
 
 
+MAX_POSITIONS = 255
+"""PostgreSQL keeps at most this many positions of one lexeme in a tsvector (the first ones)."""
+MAX_WORD_BYTES = 2047
+"""PostgreSQL's parser skips a longer word (without counting a position for it)."""
+
+
+def tsvector_literal(words: tuple[str, ...]) -> str | None:
+    """The tsvector `to_tsvector('catalog_text', ' '.join(words))` gives, as tsvector input text; made
+    here so a bulk build does not have the server parse every text again. Only for words of ASCII
+    letters and digits, whose lexeme is the word itself (unaccent leaves them alone, `simple` only
+    lowercases, and the search box's words are case folded already); None for any other text, which
+    the server parses. Positions as the server keeps them: counted from 1, at most MAX_POSITION (later
+    words share it), the first MAX_POSITIONS of each lexeme."""
+    positions: dict[str, list[int]] = {}
+    get = positions.get
+    for n, word in enumerate(words, 1):
+        seen = get(word)
+        if seen is None:
+            positions[word] = [n]
+        else:
+            seen.append(n)
+    parts = []
+    for word, seen in positions.items():
+        if not word.isascii() or len(word) >= MAX_WORD_BYTES:
+            return None
+        if seen[-1] > MAX_POSITION:
+            seen = [n for n in seen if n < MAX_POSITION] + [MAX_POSITION]
+        parts.append(f"'{word}':{','.join(map(str, seen[:MAX_POSITIONS]))}")
+    return " ".join(parts)
+
+
 def _quoted(token: str) -> str:
     return "'" + token.replace("'", "''") + "'"
 
