@@ -6,6 +6,7 @@ from flask import Blueprint
 from flask import Flask
 from flask import Response
 from flask import current_app
+from flask import request
 
 from catalog.api.openapi import openapi_document
 from catalog.http import capability
@@ -17,9 +18,13 @@ from catalog.http import json_response
 from catalog.http import page_args
 from catalog.http import urls
 from catalog.model import record_json_schema
+from catalog.query import MAX_QUERY_LENGTH
 from catalog.oai.dcterms import APPLICATION_SCHEMA as OAI_DCTERMS_XSD
 
 blueprint = Blueprint("api", __name__)
+
+SUGGESTIONS = 8
+MAX_SUGGESTIONS = 20
 
 
 def init_app(app: Flask) -> None:
@@ -98,6 +103,30 @@ def health() -> Response:
         "faults": faults,
         "warnings": index.warnings(),
         "last_change": index.last_change(),
+    })
+
+
+@blueprint.get("/api/suggest")
+def suggestions() -> Response:
+    """What completes the word being typed in the search box: words of public records (each a
+    search for the box's text with that word) and headings (each the catalog narrowed to it)."""
+    text = request.args.get("q", "")
+    if len(text) > MAX_QUERY_LENGTH:
+        return json_error(400, f"q is too long ({len(text)} characters; at most {MAX_QUERY_LENGTH})")
+    try:
+        limit = int(request.args.get("limit", SUGGESTIONS))
+    except ValueError:
+        limit = 0
+    if not 1 <= limit <= MAX_SUGGESTIONS:
+        return json_error(400, f"limit must be a whole number from 1 to {MAX_SUGGESTIONS}")
+    found = get_index().suggest(text, limit)
+    links = urls()
+    typed = text[:len(text) - len(text.split()[-1])] if text.split() else ""
+    return json_response({
+        "query": text,
+        "words": [{"word": word, "search": links.search_for(typed + word)} for word in found["words"]],
+        "headings": [{"facet": facet, "value": value, "records": n, "browse": links.facet(facet, value)}
+                     for facet, value, n in found["headings"]],
     })
 
 

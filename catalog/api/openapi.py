@@ -85,6 +85,13 @@ def openapi_document(base_url: str, max_per_page: int) -> dict:
                 "summary": "One record exactly as stored",
                 "parameters": [RECORD_ID],
                 "responses": _responses(_json({"$ref": f"{base_url}/schemas/record.schema.json"}), 404)}},
+            "/api/suggest": {"get": {
+                "summary": "Completions of the word being typed: words of public records and headings",
+                "parameters": [{"name": "q", "in": "query", "schema": {"type": "string", "maxLength": 500}},
+                               {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1,
+                                                                          "maximum": 20}}],
+                "responses": {**_responses(_json({"type": "object", "required": ["query", "words", "headings"]}), 400),
+                              "414": {"description": "The query makes the request line longer than the server takes"}}}},
             "/api/health": {"get": {
                 "summary": "Counts of records and bad files",
                 "responses": _responses(_json({"type": "object", "required": ["records", "bad_files", "problems"]}))}},

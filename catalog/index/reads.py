@@ -20,6 +20,7 @@ from catalog.index import fulltext_search
 from catalog.index import ledger
 from catalog.index import oai
 from catalog.index import search
+from catalog.index import suggest
 from catalog.index.projection import decompress_source
 from catalog.model import RECORD_ID_PATTERN
 from catalog.model import Record
@@ -132,6 +133,23 @@ class Reading:
         engine = self._mirror_engine(filters)
         counted = fulltext_search.run_facet_counts(engine, filters, self.cache) if engine is not None else None
         return counted if counted is not None else search.facet_counts(self.search_db, self.cache, filters)
+
+    def suggest(self, text: str, limit: int) -> dict[str, list]:
+        """Words (of public records) and headings that complete the last word of `text`."""
+        table = self.cache.get(("heading table",), lambda: suggest.heading_table(self.facet_counts(search.Filters())))
+        return {"words": self._suggest_words(text, limit),
+                "headings": suggest.headings(table, suggest.last_word(text), limit)}
+
+    def _suggest_words(self, text: str, limit: int) -> list[str]:
+        typed = suggest.last_word(text)
+        words = fulltext_search.index_words((typed,)) if typed and self.fulltext.enabled else []
+        searcher = self.fulltext.searcher(fulltext.text_marker(self.search_db)) if words else None
+        if searcher is None:
+            return []
+        withheld = self.cache.get(("withheld set",), lambda: frozenset(
+            fulltext_search.withheld_rowids(self.search_db, self.cache)))
+        candidates = suggest.candidate_words(searcher, fulltext.TEXT_FIELDS, words[-1])
+        return suggest.public_words(self.search_db, candidates, withheld, limit)
 
     def _mirror_engine(self, filters: search.Filters) -> fulltext_search.Engine | None:
         """The full-text mirror's answer to `filters`, when the mirror is current and can say it exactly."""

@@ -10,10 +10,12 @@ from __future__ import annotations
 import json
 import time
 
+from catalog.index import suggest
 from catalog.index.ledger import datestamp as format_datestamp
 from catalog.index.postgres.schema import TEXT_CONFIG
 from catalog.index.projection import decompress_source
 from catalog.index.reads import _valid_id
+from catalog.index.search import Filters
 from catalog.model import Record
 from catalog.model import slugify
 
@@ -76,6 +78,12 @@ class Reading:
         return [(row["id"], row["datestamp"]) for row in self._all(
             "SELECT r.id, l.datestamp FROM (SELECT id, date FROM public_records ORDER BY date, id "
             "LIMIT %s OFFSET %s) r LEFT JOIN ledger l ON l.id = r.id ORDER BY r.date, r.id", (limit, offset))]
+
+    def suggest(self, text: str, limit: int) -> dict[str, list]:
+        """Headings that complete the last word of `text` (word suggestions come from the embedded
+        index's full-text mirror, which PostgreSQL has no counterpart of yet)."""
+        table = self.cache.get(("heading table",), lambda: suggest.heading_table(self.facet_counts(Filters())))
+        return {"words": [], "headings": suggest.headings(table, suggest.last_word(text), limit)}
 
     def records_naming(self, words: tuple[str, ...], limit: int) -> list[Record]:
         """Public records whose people hold `words` in a row, in (date, id) order (as SQLite's)."""
