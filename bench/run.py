@@ -180,13 +180,15 @@ class Catalog:
         self.start_s = time.perf_counter() - started
         loadgen.once(self.base, ["/api/ping"] * 100, 4)  # every worker booted and connected: not a row's cost
 
-    def worker_rss_mb(self) -> list[float]:
+    def worker_rss_mb(self, field: str = "VmRSS") -> list[float]:
+        """Each worker's resident set (`VmRSS`), or its private part (`RssAnon`: without the index and
+        mirror files mapped into it, which the kernel shares between workers and can drop)."""
         pid = self.process.pid
         children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
         sizes = []
         for child in children:
             for line in Path(f"/proc/{child}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
+                if line.startswith(field + ":"):
                     sizes.append(round(int(line.split()[1]) / 1024, 1))
         return sizes
 
@@ -337,6 +339,7 @@ def bench_size(size: int, data_root: Path, args) -> dict:
             r["warm"] = {name: steady_median(server.base, paths, args) for name, paths in warm_paths.items()}
             r["one_at_a_time_floor"] = {"gunicorn constant": loadgen.sequential(server.base, ["/api/ping"] * 200)}
             r["worker_rss_mb"] = server.worker_rss_mb()
+            r["worker_private_mb"] = server.worker_rss_mb("RssAnon")
 
         log("static file server")
         with StaticServer(static_root, scratch / "nginx", free_port(), args.workers) as static:

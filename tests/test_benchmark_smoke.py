@@ -54,3 +54,15 @@ def test_reduced_benchmark_completes_with_first_time_rows_beside_their_reference
     assert "| ceiling: constant response (gunicorn), each path once |" in table
     assert "| first-time manifest throughput |" in table and "| cold build |" in table
     assert "not measured in this run (--skip-export)" in table
+
+
+def test_the_engine_comparison_sends_every_new_search_to_both_engines_and_they_agree(tmp_path):
+    from bench import search_engines
+
+    result = search_engines.main(["--records", "300", "--queries", "3", "--data", str(tmp_path / "data"),
+                                  "--out", str(tmp_path / "out")])
+    assert set(result["classes"]) >= {"rare word", "common word", "phrase", "two words", "facet-filtered"}
+    for name, row in result["classes"].items():
+        assert row["queries"] > 0 and row["same totals"], name
+        assert row["fts5"]["p95_ms"] > 0 and row["tantivy"]["p95_ms"] > 0
+    assert "| common word |" in (tmp_path / "out" / "search-engines.md").read_text()
