@@ -123,8 +123,8 @@ def _size(r: dict) -> list[str]:
            (f"| catalog export-static | {r['export_static']['seconds']} s ({r['export_static']['files']:,} files) | "
             f"{r['export_static']['seconds'] / b['cold_build_s']:.2f} × cold build |" if r["export_static"]["available"]
             else f"| catalog export-static | {r['export_static']['note']} | |"),
-           f"| resident memory per worker | {', '.join(map(str, r['worker_rss_mb']))} MB | "
-           f"private (RssAnon): {', '.join(map(str, r.get('worker_private_mb') or ['not measured']))} MB |", "",
+           (f"| resident memory per worker | {', '.join(map(str, r['worker_rss_mb']))} MB | "
+            f"private (RssAnon): {', '.join(map(str, r.get('worker_private_mb') or ['not measured']))} MB |"), "",
            f"### Manifests in one process (µs per manifest, {m['sample']} records, each built once)\n",
            "| build | µs | reference |", "|---|---|---|",
            f"| floor: read + json.loads of the record file | {m['floor_us']} | 1 × |"]

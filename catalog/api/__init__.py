@@ -18,8 +18,8 @@ from catalog.http import json_response
 from catalog.http import page_args
 from catalog.http import urls
 from catalog.model import record_json_schema
-from catalog.query import MAX_QUERY_LENGTH
 from catalog.oai.dcterms import APPLICATION_SCHEMA as OAI_DCTERMS_XSD
+from catalog.query import MAX_QUERY_LENGTH
 
 blueprint = Blueprint("api", __name__)
 
