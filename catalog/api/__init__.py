@@ -122,8 +122,7 @@ def suggestions() -> Response:
     found = get_index().suggest(text, limit)
     links = urls()
     typed = text[:len(text) - len(text.split()[-1])] if text.split() else ""
-    return json_response({
-        "query": text,
+    return json_response({  # the typed text is not echoed: a client has it, and a page never repeats it unasked
         "words": [{"word": word, "search": links.search_for(typed + word)} for word in found["words"]],
         "headings": [{"facet": facet, "value": value, "records": n, "browse": links.facet(facet, value)}
                      for facet, value, n in found["headings"]],

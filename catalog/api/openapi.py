@@ -90,7 +90,7 @@ def openapi_document(base_url: str, max_per_page: int) -> dict:
                 "parameters": [{"name": "q", "in": "query", "schema": {"type": "string", "maxLength": 500}},
                                {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1,
                                                                           "maximum": 20}}],
-                "responses": {**_responses(_json({"type": "object", "required": ["query", "words", "headings"]}), 400),
+                "responses": {**_responses(_json({"type": "object", "required": ["words", "headings"]}), 400),
                               "414": {"description": "The query makes the request line longer than the server takes"}}}},
             "/api/health": {"get": {
                 "summary": "Counts of records and bad files",
