@@ -21,6 +21,7 @@ from catalog.index import fulltext
 from catalog.index.search import Filters
 from catalog.query import parse
 from tests.conftest import FIXTURE_RECORDS
+from tests.conftest import write_record
 
 pytestmark = pytest.mark.skipif(not fulltext.available(), reason="tantivy is not installed")
 
@@ -102,16 +103,12 @@ def test_a_prefix_after_a_phrase_falls_back_to_fts5_with_the_same_answer(pair):
 
 # -- kept in step --------------------------------------------------------------------------------
 
-def write(folder: Path, record: dict) -> None:
-    (folder / f"{record['id']}.json").write_text(json.dumps(record), encoding="utf-8")
-
-
 @pytest.fixture
 def small(tmp_path, synthetic):
     folder = tmp_path / "records"
     folder.mkdir()
     for n in range(30):
-        write(folder, synthetic(n))
+        write_record(folder, synthetic(n))
     return folder
 
 
@@ -126,7 +123,7 @@ def test_edits_additions_and_removals_reach_the_mirror_and_other_workers(small, 
     reader = SQLiteIndex(small, instance, refresh_interval=0)  # another worker process's view
     record = synthetic(3)
     record["title"] = "Telegram about the Xanadu conference"
-    write(small, record)
+    write_record(small, record)
     writer.refresh()
     assert reader._mirror_engine(Filters(parse("xanadu"))) is not None
     assert found_ids(reader, "xanadu") == [record["id"]]
@@ -149,7 +146,7 @@ def test_restricted_records_never_match_until_released(small, tmp_path, syntheti
     record = synthetic(5)
     record["title"] = "Memorandum on Quokka Island"
     record["access"] = {"status": "restricted", "reason": "Screening.", "release_date": (today + dt.timedelta(days=10)).isoformat()}
-    write(small, record)
+    write_record(small, record)
     index = SQLiteIndex(small, tmp_path / "instance", refresh_interval=0, clock=lambda: clock["now"])
     index.refresh()
     filters = Filters(parse("quokka"))
@@ -174,7 +171,7 @@ def test_a_mirror_that_cannot_take_a_refresh_is_never_read_and_is_rebuilt(small,
         patch.setattr(fulltext, "rebuild", lambda mirror, db: None)  # the rebuild fails too, for now
         record = synthetic(7)
         record["title"] = "Letter about the Yak caravan"
-        write(small, record)
+        write_record(small, record)
         with caplog.at_level(logging.WARNING, logger="catalog.fulltext"):
             result = index.refresh()
         assert result.changed == 1 and "No space left on device" in caplog.text

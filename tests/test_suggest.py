@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 
 import pytest
 
 from catalog.index import fulltext
-
-
-def write(folder, record: dict) -> None:
-    (folder / f"{record['id']}.json").write_text(json.dumps(record), encoding="utf-8")
+from tests.conftest import write_record
 
 
 @pytest.fixture
@@ -19,7 +15,7 @@ def folder(tmp_path, synthetic):
     records = tmp_path / "records"
     records.mkdir()
     for n in range(20):
-        write(records, synthetic(n))
+        write_record(records, synthetic(n))
     return records
 
 
@@ -65,7 +61,7 @@ def test_a_restricted_record_lends_no_word_and_no_heading_until_it_is_released(m
     record["title"] = "Telegram on the Quokkaland frontier"
     record["creators"][0]["name"] = "Quillfeather, Ambrose"
     record["access"] = {"status": "restricted", "reason": "Screening.", "release_date": "2026-02-01"}
-    write(folder, record)
+    write_record(folder, record)
     client = make_app(folder, CATALOG_CLOCK=lambda: clock["now"]).test_client()
     assert suggested(client, "quokka")["words"] == []
     assert suggested(client, "quill")["headings"] == []
@@ -82,11 +78,11 @@ def test_a_restricted_record_lends_no_word_and_no_heading_until_it_is_released(m
 def test_a_word_of_a_removed_or_edited_record_is_no_longer_suggested(make_app, folder, synthetic):
     record = synthetic(3)
     record["title"] = "Memorandum on the Wombatshire question"
-    write(folder, record)
+    write_record(folder, record)
     client = make_app(folder).test_client()
     assert [w["word"] for w in suggested(client, "wombat")["words"]] == ["wombatshire"]
     record["title"] = "Memorandum on the Dingoville question"
-    write(folder, record)
+    write_record(folder, record)
     assert suggested(client, "wombat")["words"] == []  # the mirror's dictionary still holds it until merged
     assert [w["word"] for w in suggested(client, "dingo")["words"]] == ["dingoville"]
     (folder / f"{record['id']}.json").unlink()
