@@ -66,3 +66,23 @@ def test_the_engine_comparison_sends_every_new_search_to_both_engines_and_they_a
         assert row["queries"] > 0 and row["same totals"], name
         assert row["fts5"]["p95_ms"] > 0 and row["tantivy"]["p95_ms"] > 0
     assert "| common word |" in (tmp_path / "out" / "search-engines.md").read_text()
+
+
+@pytest.mark.slow
+def test_the_scale_out_comparison_runs_both_backends_and_writes_its_report(tmp_path):
+    from bench import scale_out
+    from tests.postgres_backend import why_no_postgres
+
+    reason = why_no_postgres()
+    if reason:
+        pytest.skip(reason)
+    assert scale_out.main(["--records", "200", "--seconds", "1", "--data", str(tmp_path / "data"),
+                           "--out", str(tmp_path / "out")]) == 0
+    report = (tmp_path / "out" / "scale-out.md").read_text()
+    assert "## 200 records" in report and "| cold build (s) |" in report
+    rows = json.loads((tmp_path / "out" / "scale-out.json").read_text())["sizes"][0]["rows"]
+    for backend in ("sqlite", "postgres"):
+        assert rows["harvest 1"][backend]["complete"] and rows["harvest 1"][backend]["errors"] == 0
+        for servers in (1, 2, 4):
+            row = rows[f"throughput {servers}"][backend]
+            assert row["servers"] == servers and row["per_second"] > 0 and row["errors"] == 0
