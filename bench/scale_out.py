@@ -117,7 +117,9 @@ def run_size(size: int, args, cluster, save, sizes: list) -> None:
         for backend in backends:  # without a build no other row can run: it is always done
             def build(backend=backend):
                 result = cold_build(folder, backend.instance, backend.url, args.build_timeout)
-                return {**result, "index_mb": round(backend.index_bytes() / 1e6, 1)}
+                backend.mark_built()
+                return {**result, "index_mb": round(backend.index_bytes() / 1e6, 1),
+                        "index_parts": sorted(backend.built) if not backend.url else ["tables of schema public"]}
             current.measure("build", backend, build)
         if any(current.result["rows"]["build"][b.key].get("seconds") is None for b in backends):
             current.result["notes"].append("a build did not finish: the other rows were not run")

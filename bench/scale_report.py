@@ -82,7 +82,11 @@ def size_section(size: dict, settings: dict) -> list[str]:
     lines.append(f"| cold build (s) | {_cell(build.get('sqlite'), lambda r: _num(r.get('seconds')) if r.get('seconds') is not None else r.get('note', '–'))} | "
                  f"{_cell(build.get('postgres'), lambda r: _num(r.get('seconds')) if r.get('seconds') is not None else r.get('note', '–'))} | "
                  f"{_ratio(pick('postgres', 'seconds'), pick('sqlite', 'seconds'))} |")
-    lines.append(f"| index on disk (MB) | {_num(pick('sqlite', 'index_mb'), 1)} | {_num(pick('postgres', 'index_mb'), 1)} | "
+    parts = pick("sqlite", "index_parts")
+    counted = f" (SQLite: {', '.join(parts)}; PostgreSQL: its tables, indexes and TOAST)" if parts else \
+        " (SQLite: index.sqlite3 and ledger.sqlite3 only; PostgreSQL: its tables, indexes and TOAST)"
+    lines.append(f"| index on disk (MB){counted} | {_num(pick('sqlite', 'index_mb'), 1)} | "
+                 f"{_num(pick('postgres', 'index_mb'), 1)} | "
                  f"{_ratio(pick('postgres', 'index_mb'), pick('sqlite', 'index_mb'))} |")
     lines.append(f"| CPU of the build's processes (s) | {_num(pick('sqlite', 'cpu_s'), 1)} | "
                  f"{_num(pick('postgres', 'cpu_s'), 1)} (PostgreSQL's own not counted) | |")

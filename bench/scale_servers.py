@@ -25,8 +25,6 @@ import requests
 PROJECT = Path(__file__).resolve().parent.parent
 SECRET = "scale-out-benchmark"
 """One OAI-PMH token secret for every server, so any server resumes another's tokens."""
-INDEX_FILES = ("index.sqlite3", "ledger.sqlite3")
-"""What a SQLite instance folder keeps between rows; everything else there is a cache."""
 
 
 def free_port() -> int:
@@ -73,7 +71,13 @@ class Backend:
     settle: bool = True
     """Wait, after a start, for each worker's first scan of the folder (at 10,000 files or more it
     takes a second or more of CPU; below, it is over before it could be measured)."""
+    built: set[str] = field(default_factory=set)
+    """What the cold build left in the SQLite instance folder: the index (its SQLite files, the
+    full-text mirror, whatever the index's layout is), kept between rows; the rest is cache."""
     _servers: itertools.count = field(default_factory=itertools.count)
+
+    def mark_built(self) -> None:
+        self.built = {path.name for path in self.instance.iterdir()} - {"refresh.lock"}
 
     @property
     def key(self) -> str:
@@ -85,15 +89,16 @@ class Backend:
         if self.url:
             return self.instance / f"server-{next(self._servers)}"
         for path in self.instance.iterdir():
-            if not path.name.startswith(INDEX_FILES):
+            if path.name not in self.built and not path.name.startswith(tuple(self.built)):  # -wal, -shm
                 shutil.rmtree(path) if path.is_dir() else path.unlink()
         return self.instance
 
     def index_bytes(self) -> int:
-        """Bytes of the index on disk: the SQLite files, or every table of the database with its
-        indexes and TOAST (`pg_total_relation_size`)."""
+        """Bytes of the index on disk: what the build left in the SQLite instance folder, or every
+        table of the database with its indexes and TOAST (`pg_total_relation_size`)."""
         if not self.url:
-            return sum(p.stat().st_size for p in self.instance.iterdir() if p.name.startswith(INDEX_FILES))
+            return sum(p.stat().st_size for name in self.built for p in [self.instance / name,
+                       *(self.instance / name).rglob("*")] if p.is_file())
         import psycopg
 
         with psycopg.connect(self.url) as conn:
@@ -109,8 +114,10 @@ class Servers:
     def __init__(self, backend: Backend, count: int = 1, workers: int = 1, start_timeout: float = 900):
         self.processes: list[subprocess.Popen] = []
         self.bases: list[str] = []
+        self.own: list[Path] = []  # a PostgreSQL server's instance folder: its caches, removed after
         try:
             instances = [backend.server_instance() for _ in range(count)]
+            self.own = instances if backend.url else []
             for instance in instances:
                 port = free_port()
                 env = {**os.environ, "CATALOG_RECORDS_DIR": str(backend.records),
@@ -159,6 +166,8 @@ class Servers:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait(30)
+        for folder in self.own:
+            shutil.rmtree(folder, ignore_errors=True)
 
     def __enter__(self) -> Self:
         return self
