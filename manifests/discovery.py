@@ -112,12 +112,12 @@ def _newest(total: int) -> str | None:
     return newest[0].datestamp if newest else None
 
 
-def _collection_body(where: Urls) -> tuple[str, str | None]:
+def _collection_body(where: Urls) -> tuple[bytes, str | None]:
     total = get_index().change_count()
     return dump(collection_document(where, total)), _newest(total)
 
 
-def _page_body(where: Urls, page: int) -> tuple[str, str | None]:
+def _page_body(where: Urls, page: int) -> tuple[bytes, str | None]:
     index = get_index()
     total = index.change_count()
     if page > last_page(total):

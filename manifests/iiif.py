@@ -14,6 +14,7 @@ import json
 from functools import lru_cache
 from pathlib import Path
 
+import orjson
 from flask import Blueprint
 from flask import Response
 from flask import current_app
@@ -28,6 +29,7 @@ from catalog.http import urls
 from catalog.model import Record
 from manifests import images
 from manifests import presentation
+from manifests import templates
 from manifests.representations import Representations
 
 blueprint = Blueprint("iiif", __name__)
@@ -64,9 +66,11 @@ def body_digest(body: str | bytes) -> str:
     return hashlib.blake2b(body.encode() if isinstance(body, str) else body, digest_size=16).hexdigest()
 
 
-def dump(data: dict) -> str:
-    """Compact JSON: manifests of long documents are large, and viewers never read the whitespace."""
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+def dump(data: dict) -> bytes:
+    """Compact UTF-8 JSON: manifests of long documents are large, and viewers never read the
+    whitespace. orjson writes it about ten times faster than `json.dumps`, a first-time manifest's
+    largest single cost after the layout."""
+    return orjson.dumps(data)
 
 
 def provider() -> dict:
@@ -101,14 +105,21 @@ def manifest(record_id: str) -> Response:
         raise NotFound(f"There is no public record with the id {record_id[:100]!r}.")
     where, who = urls(), provider()
     stored = representations().get("manifest", record_id, digest, _context(where, who),
-                                   lambda: _manifest_body(record_id, where, who))
+                                   lambda: _manifest_body(record_id, where, who),
+                                   lambda: _filled_template(index, record_id, digest, where, who))
     return iiif_response(stored.body, datestamp(record_id), digest=stored.digest)
 
 
 def _manifest_body(record_id: str, where, who: dict) -> bytes:
     """The manifest, built once per record version, base URL and provider."""
     record = public_record(record_id)  # 404 if restricted or removed since its hash was read
-    return dump(presentation.manifest(record, where, who)).encode()
+    return dump(presentation.manifest(record, where, who))
+
+
+def _filled_template(index, record_id: str, digest: str, where, who: dict) -> bytes | None:
+    """The manifest from the template the index built for this record version, if it keeps one."""
+    stored = index.manifest_template(record_id, digest)
+    return None if stored is None else templates.fill(stored, where.base, who["label"]["en"][0], who["id"])
 
 
 def representations() -> Representations:
@@ -134,7 +145,7 @@ def annotations(record_id: str, n: int) -> Response:
 
     def build() -> bytes:
         record = public_record(record_id)
-        return dump(presentation.annotation_page(record, where, n, _page(record, n), with_context=True)).encode()
+        return dump(presentation.annotation_page(record, where, n, _page(record, n), with_context=True))
 
     stored = representations().get(f"annotations-{n}", record_id, digest, where.base, build)
     return iiif_response(stored.body, datestamp(record_id), digest=stored.digest)
@@ -164,7 +175,7 @@ def collection_of_everything() -> Response:
     return iiif_response(body, index.last_change())
 
 
-def _collection_of_everything() -> str:
+def _collection_of_everything() -> bytes:
     return dump(top_collection_document(get_index(), urls(), current_app.config["CATALOG_INSTITUTION_NAME"]))
 
 
@@ -208,7 +219,7 @@ def _archival_collection(slug: str, page: int | None) -> Response:
     return iiif_response(body, index.last_change())
 
 
-def _archival_body(slug: str, page: int | None) -> str:
+def _archival_body(slug: str, page: int | None) -> bytes:
     return dump(archival_collection_document(get_index(), urls(), slug, page))
 
 

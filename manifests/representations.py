@@ -16,7 +16,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-import tempfile
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -51,14 +50,22 @@ class Representations:
         self._size = 0
         self._lock = threading.Lock()
 
-    def get(self, name: str, record_id: str, digest: str, context: str, build: Callable[[], bytes]) -> Stored:
-        """The document `build()` makes for this record version and context, built at most once."""
+    def get(self, name: str, record_id: str, digest: str, context: str, build: Callable[[], bytes],
+            kept: Callable[[], bytes | None] | None = None) -> Stored:
+        """The document `build()` makes for this record version and context, built at most once.
+        `kept()`, when given, is asked before the disk tier: a copy the index already keeps
+        (a manifest filled in from its template), remembered in memory only."""
         key = (name, record_id, digest, context)
         with self._lock:
             found = self._entries.get(key)
             if found is not None:
                 self._entries.move_to_end(key)
                 return found
+        body = kept() if kept is not None else None
+        if body is not None:
+            found = Stored(body, digest_of(body))
+            self._remember(key, found)
+            return found
         path = self._path(name, record_id, digest, context)
         found = _read(path)
         if found is None:
@@ -82,21 +89,28 @@ class Representations:
         return self.folder / record_id / f"{name}.{where}.{digest[:20]}.json"
 
     def _write(self, path: Path, stored: Stored) -> None:
-        """Write through a temporary file renamed into place, then remove this document's older versions."""
+        """Write through a temporary file renamed into place, then remove this document's older
+        versions. A record's first document creates its folder, so there is nothing old to look
+        for: a first-time manifest costs a mkdir, one write and one rename."""
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=".part")
             try:
-                with os.fdopen(handle, "wb") as out:
+                path.parent.mkdir(parents=True)
+                fresh = True
+            except FileExistsError:
+                fresh = False
+            temporary = path.parent / f".{os.getpid()}.{threading.get_ident()}.part"
+            try:
+                with open(temporary, "wb") as out:
                     out.write(stored.digest.encode() + b"\n" + stored.body)
                 os.replace(temporary, path)
             except BaseException:
-                Path(temporary).unlink(missing_ok=True)
+                temporary.unlink(missing_ok=True)
                 raise
-            prefix = path.name.rsplit(".", 2)[0] + "."
-            for old in path.parent.iterdir():
-                if old.name.startswith(prefix) and old.name != path.name:
-                    old.unlink(missing_ok=True)
+            if not fresh:
+                prefix = path.name.rsplit(".", 2)[0] + "."
+                for old in path.parent.iterdir():
+                    if old.name.startswith(prefix) and old.name != path.name and not old.name.endswith(".part"):
+                        old.unlink(missing_ok=True)
         except OSError as error:
             log.warning("IIIF document not kept on disk (%s): %s", path, error)
 

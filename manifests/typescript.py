@@ -231,6 +231,8 @@ def _measure(text: str) -> tuple[int, int, int]:
     bisection: a wider sheet holds more lines and wraps fewer); past MAX_SCALE the smallest sheet,
     grown as tall as the text needs."""
     low, high = COLUMNS, COLUMNS * MAX_SCALE
+    if _fits(text, low):  # most pages: the letter sheet itself, settled in one test instead of eight
+        return (low, *_sheet(low))
     if not _fits(text, high):
         return COLUMNS, WIDTH, TEXT_TOP + _typed_lines(text, COLUMNS) * LINE_HEIGHT + MARGIN
     while low < high:

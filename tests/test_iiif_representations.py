@@ -1,4 +1,7 @@
-"""Manifests and annotation pages are built once per record version and served as stored bytes."""
+"""Manifests and annotation pages are built once per record version and served as stored bytes.
+
+The disk tier is shown with annotation pages (manifests come from the index's templates on the
+embedded index: tests/test_manifest_templates.py) and with manifests the index keeps no template for."""
 
 from __future__ import annotations
 
@@ -35,29 +38,45 @@ def test_a_restarted_worker_serves_the_stored_manifest_without_building_it(make_
     assert again.get(f"/iiif/{record_id}/manifest", headers={"If-None-Match": built.headers["ETag"]}).status_code == 304
 
 
-def test_an_edited_record_gets_a_new_manifest_and_its_old_one_is_removed(app, client, records_dir):
+def test_an_edited_record_gets_a_new_annotation_page_and_its_old_one_is_removed(app, client, records_dir):
     record_id = PUBLIC_IDS[0]
-    before = client.get(f"/iiif/{record_id}/manifest").get_json()
+    page = f"/iiif/{record_id}/canvas/1/annotations"
+    before = client.get(page).get_json()
     files_before = stored_files(app, record_id)
     path = records_dir / f"{record_id}.json"
     record = json.loads(path.read_text(encoding="utf-8"))
-    record["title"] = "A corrected title"
+    record["pages"][0]["text"] = "A corrected first page."
     write_record(records_dir, record)
     app.extensions["catalog.index"].refresh(force=True)
-    after = client.get(f"/iiif/{record_id}/manifest").get_json()
-    assert before["label"] != after["label"] and after["label"] == {record["language"]: ["A corrected title"]}
+    after = client.get(page).get_json()
+    assert before != after and "A corrected first page." in json.dumps(after)
     files_after = stored_files(app, record_id)
     assert len(files_after) == len(files_before) == 1 and files_after != files_before
 
 
-def test_a_torn_stored_manifest_is_rebuilt_not_served(make_app, records_dir):
+def test_a_torn_stored_document_is_rebuilt_not_served(make_app, records_dir):
     record_id = PUBLIC_IDS[0]
+    page = f"/iiif/{record_id}/canvas/1/annotations"
     app = make_app(records_dir)
-    good = app.test_client().get(f"/iiif/{record_id}/manifest").data
-    stored = next((Path(app.config["CATALOG_INSTANCE_DIR"]) / FOLDER / record_id).glob("manifest.*.json"))
+    good = app.test_client().get(page).data
+    stored = next((Path(app.config["CATALOG_INSTANCE_DIR"]) / FOLDER / record_id).glob("annotations-1.*.json"))
     stored.write_bytes(stored.read_bytes()[:200])  # a crash mid-write
-    fresh = make_app(records_dir).test_client().get(f"/iiif/{record_id}/manifest")
+    fresh = make_app(records_dir).test_client().get(page)
     assert fresh.status_code == 200 and fresh.data == good
+
+
+def test_a_manifest_without_a_template_is_kept_on_disk_for_the_next_worker(make_app, records_dir, monkeypatch):
+    record_id = PUBLIC_IDS[0]
+    first = make_app(records_dir)
+    monkeypatch.setattr(type(first.extensions["catalog.index"]), "manifest_template", lambda *args: None)
+    built = first.test_client().get(f"/iiif/{record_id}/manifest")
+    assert built.status_code == 200 and [n for n in stored_files(first, record_id) if n.startswith("manifest.")]
+
+    def no_building(*args, **kwargs):
+        raise AssertionError("built again, though its record did not change")
+
+    monkeypatch.setattr(presentation, "manifest", no_building)
+    assert make_app(records_dir).test_client().get(f"/iiif/{record_id}/manifest").data == built.data
 
 
 def test_a_record_made_restricted_is_404_though_its_manifest_is_stored(app, client, records_dir):

@@ -40,6 +40,8 @@ class PreparedFile:
     texts: tuple | None = None
     warnings: list[str] | None = None
     """What `catalog validate` warns about the record (it is served all the same)."""
+    manifest: bytes | None = None
+    """The public record's manifest as a template (`manifests.templates`), when asked for."""
 
 
 def content_hash(record: Record) -> str:
@@ -67,17 +69,21 @@ def record_text_column(source: bytes, column: int) -> str:
     return _stored_texts(source)[column]
 
 
-def prepare_file(folder: str, name: str, stamp: tuple[int, int], today: str) -> PreparedFile:
+def prepare_file(folder: str, name: str, stamp: tuple[int, int], today: str,
+                 with_manifest: bool = False) -> PreparedFile:
     shown = f"records/{name}"
     try:
         data = (Path(folder) / name).read_bytes()
     except OSError as exc:
         return PreparedFile(name, stamp, [str(Problem(shown, f"cannot be read ({exc.strerror})"))])
-    return prepare_bytes(name, stamp, data, today)
+    return prepare_bytes(name, stamp, data, today, with_manifest)
 
 
-def prepare_bytes(name: str, stamp: tuple[int, int], data: bytes, today: str) -> PreparedFile:
-    """What the index needs of one record file's bytes (or the problems that keep it out)."""
+def prepare_bytes(name: str, stamp: tuple[int, int], data: bytes, today: str,
+                  with_manifest: bool = False) -> PreparedFile:
+    """What the index needs of one record file's bytes (or the problems that keep it out).
+    `with_manifest`: also the public record's manifest template, built here in the parsing
+    workers of a cold build rather than by the first request for it."""
     shown = f"records/{name}"
     record, problems = check_bytes(data, shown)
     if problems:
@@ -86,8 +92,13 @@ def prepare_bytes(name: str, stamp: tuple[int, int], data: bytes, today: str) ->
     columns["public"] = int(record.is_public(dt.date.fromisoformat(today)))
     warnings = [str(w) for w in record_warnings(record, shown)]
     columns["warnings"] = json.dumps(warnings, ensure_ascii=False) if warnings else None
+    manifest = None
+    if with_manifest and columns["public"]:
+        from manifests.templates import template  # the IIIF surface's builder; imported only when asked
+
+        manifest = template(record)
     return PreparedFile(name, stamp, [], record.id, content_hash(record), compress_source(data), columns,
-                        facet_values(record), search_texts(record))
+                        facet_values(record), search_texts(record), manifest=manifest)
 
 
 def index_columns(record: Record) -> dict[str, object]:

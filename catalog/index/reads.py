@@ -92,6 +92,15 @@ class Reading:
         row = self.db.execute("SELECT content_hash FROM public_records WHERE id = ?", (record_id,)).fetchone()
         return row[0] if row else None
 
+    def manifest_template(self, record_id: str, digest: str) -> bytes | None:
+        """The manifest template (`manifests.templates`) of this version of the public record, or
+        None: unknown, restricted, changed since, or none kept (released since it was indexed)."""
+        if not _valid_id(record_id):
+            return None
+        row = self.db.execute("SELECT m.template FROM public_records r JOIN manifests m ON m.record_rowid = r.rowid "
+                              "WHERE r.id = ? AND r.content_hash = ?", (record_id, digest)).fetchone()
+        return row[0] if row else None
+
     def datestamp(self, record_id: str) -> str | None:
         """When the record last changed, as the OAI ledger says (also Last-Modified)."""
         row = self.db.execute("SELECT datestamp FROM ledger WHERE id = ?", (record_id,)).fetchone()

@@ -140,7 +140,7 @@ class Refreshing:
             db.execute("BEGIN IMMEDIATE")
             for row in rows:
                 entry = prepare_bytes(row["path"], (row["mtime_ns"], row["size"]),
-                                      decompress_source(row["source"]), today)
+                                      decompress_source(row["source"]), today, True)
                 if not entry.problems:
                     self._upsert(db, entry, now, None)
             db.execute("UPDATE generation SET value = value + 1 WHERE id = 1")
@@ -238,9 +238,9 @@ class Refreshing:
         if len(names) >= PARALLEL_THRESHOLD and (os.cpu_count() or 1) > 1:
             pool = parsing_pool()
             parsed = pool.map(prepare_file, [str(self.records_dir)] * len(names), [n for n, _ in names],
-                              [st for _, st in names], [today] * len(names), chunksize=64)
+                              [st for _, st in names], [today] * len(names), [True] * len(names), chunksize=64)
         else:
-            parsed = (prepare_file(str(self.records_dir), name, stamp, today) for name, stamp in names)
+            parsed = (prepare_file(str(self.records_dir), name, stamp, today, True) for name, stamp in names)
 
         now = ledger.PENDING  # the real datestamp is given just before COMMIT (see `_stamp`)
         self._departed = db.execute("SELECT 1 FROM set_departures LIMIT 1").fetchone() is not None
@@ -348,6 +348,8 @@ class Refreshing:
                        [(rowid, facet, value) for facet, value in entry.facets])
         db.execute("INSERT INTO record_text(rowid, title, people, provenance, body, notes) VALUES (?,?,?,?,?,?)",
                    (rowid, *entry.texts))
+        if entry.manifest is not None:
+            db.execute("INSERT INTO manifests(record_rowid, template) VALUES (?,?)", (rowid, entry.manifest))
         if self._text_writer is not None:
             self._text_writer.add(fulltext.Row(rowid, entry.record_id, entry.columns["title"], entry.columns["date"],
                                                entry.texts, entry.facets))
@@ -373,6 +375,7 @@ class Refreshing:
                    "SELECT 'delete', * FROM record_text_source WHERE rowid = ?", (rowid,))
         db.execute("DELETE FROM records WHERE rowid = ?", (rowid,))
         db.execute("DELETE FROM facets WHERE record_rowid = ?", (rowid,))
+        db.execute("DELETE FROM manifests WHERE record_rowid = ?", (rowid,))
 
     # -- faults and the ledger's agreement with the index -----------------------------------
     def _report_fault(self, kind: str, reason: str) -> None:

@@ -7,6 +7,8 @@ Derived from `records/` and dropped whenever `INDEX_VERSION` changes:
 - `facets`: (record, facet, value) rows, so facet counts are SQL `GROUP BY`s.
 - `record_text`: FTS5 over title, people, provenance, body and notes, external-content: its text is
   read back from `records.source` through `record_text_source`, never stored twice.
+- `manifests`: a public record's IIIF manifest as a template (`manifests.templates`), built by the
+  parsing workers, so a first-time manifest is a read and not a layout of every page.
 - `text_version`: an identity and a counter that moves with every row added to or removed from
   `records`: what the full-text mirror (`catalog.index.fulltext`) must mirror to be searched.
 
@@ -25,7 +27,7 @@ What "public" means is written once, here: the `public_records` view and its com
 
 from __future__ import annotations
 
-INDEX_VERSION = 10
+INDEX_VERSION = 11
 
 PUBLIC = "public = 1"
 """A record is public when it is open, or restricted with a release date that has passed."""
@@ -72,6 +74,10 @@ CREATE TABLE facets (
     PRIMARY KEY (facet, value, record_rowid)
 ) WITHOUT ROWID;
 CREATE INDEX facets_record ON facets(record_rowid);
+CREATE TABLE manifests (
+    record_rowid INTEGER PRIMARY KEY,
+    template BLOB NOT NULL
+);
 CREATE VIEW record_text_source AS
     SELECT rowid, record_text_column(source, 0) AS title, record_text_column(source, 1) AS people,
            record_text_column(source, 2) AS provenance, record_text_column(source, 3) AS body,
@@ -92,7 +98,7 @@ CREATE TRIGGER records_added AFTER INSERT ON records BEGIN UPDATE text_version S
 CREATE TRIGGER records_removed AFTER DELETE ON records BEGIN UPDATE text_version SET counter = counter + 1; END;
 """
 
-DERIVED_TABLES = ("record_text", "facets", "records", "text_version")
+DERIVED_TABLES = ("record_text", "facets", "manifests", "records", "text_version")
 DERIVED_VIEWS = ("record_text_source", "public_records", "withheld_records")
 
 SECONDARY_INDEXES = [(line.split()[2], line.rstrip(";")) for line in DERIVED_SCHEMA.splitlines()

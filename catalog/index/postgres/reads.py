@@ -50,6 +50,10 @@ class Reading:
         row = self._public_row(record_id)
         return row["content_hash"] if row else None
 
+    def manifest_template(self, record_id: str, digest: str) -> bytes | None:
+        """None: this backend keeps no manifest templates; manifests are built on first use."""
+        return None
+
     def datestamp(self, record_id: str) -> str | None:
         row = self._one("SELECT datestamp FROM ledger WHERE id = %s", (record_id,))
         return row["datestamp"] if row else None
