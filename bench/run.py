@@ -138,8 +138,9 @@ def edit_files(folder: Path, count: int, round_number: int, mark: str) -> set[st
     return names
 
 
-def export_static(folder: Path, instance: Path, scratch: Path, timeout: float) -> dict:
-    """`catalog export-static DIR` on the built index, timed; "not available" without the command."""
+def export_static(folder: Path, instance: Path, scratch: Path, timeout: float, image_server: str = "") -> dict:
+    """`catalog export-static DIR` on the built index, timed; "not available" without the command.
+    With `image_server`, page images are left to that live server (`--image-server`)."""
     target = scratch / "export"
     shutil.rmtree(target, ignore_errors=True)
     env = {**os.environ, "CATALOG_RECORDS_DIR": str(folder), "CATALOG_INSTANCE_DIR": str(instance)}
@@ -148,7 +149,8 @@ def export_static(folder: Path, instance: Path, scratch: Path, timeout: float) -
     if probe.returncode != 0:
         return {"available": False, "note": "not available (no `catalog export-static` command)"}
     started = time.perf_counter()
-    process = subprocess.Popen([*command, str(target), "--base-url", "http://127.0.0.1/static"], cwd=PROJECT,
+    extra = ["--image-server", image_server] if image_server else []
+    process = subprocess.Popen([*command, str(target), "--base-url", "http://127.0.0.1/static", *extra], cwd=PROJECT,
                                env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                start_new_session=True)  # its own group: a timeout ends its pool workers too
     try:
@@ -180,14 +182,16 @@ class Catalog:
         self.start_s = time.perf_counter() - started
         loadgen.once(self.base, ["/api/ping"] * 100, 4)  # every worker booted and connected: not a row's cost
 
-    def worker_rss_mb(self, field: str = "VmRSS") -> list[float]:
-        """Each worker's resident set (`VmRSS`), or its private part (`RssAnon`: without the index and
-        mirror files mapped into it, which the kernel shares between workers and can drop)."""
+    def worker_rss_mb(self, field: str = "VmRSS", source: str = "status") -> list[float]:
+        """Each worker's resident set (`VmRSS`), its private part (`RssAnon`: without the index and
+        mirror files mapped into it, which the kernel shares between workers and can drop), or its
+        proportional share (`Pss` of `smaps_rollup`: each shared page divided among the processes
+        that map it, so the workers' figures add up to what they hold together)."""
         pid = self.process.pid
         children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
         sizes = []
         for child in children:
-            for line in Path(f"/proc/{child}/status").read_text().splitlines():
+            for line in Path(f"/proc/{child}/{source}").read_text().splitlines():
                 if line.startswith(field + ":"):
                     sizes.append(round(int(line.split()[1]) / 1024, 1))
         return sizes
@@ -265,8 +269,16 @@ def bench_size(size: int, data_root: Path, args) -> dict:
             "changed_10_full_scan_s": round(statistics.median(
                 refresh_after_edits(folder, instance, 10, n, False) for n in range(args.repeat)), 3)}
         log("export-static")
-        r["export_static"] = (export_static(folder, instance, scratch, args.export_timeout) if not args.skip_export
-                              else {"available": False, "note": "not measured in this run (--skip-export)"})
+        skipped = {"available": False, "note": "not measured in this run (--skip-export)"}
+        if args.skip_export:
+            r["export_static"] = r["export_static_image_server"] = skipped
+        else:
+            r["export_static"] = (export_static(folder, instance, scratch, args.export_timeout)
+                                  if size <= args.export_images_up_to else
+                                  {"available": False, "note": f"with page images: not run above "
+                                   f"{args.export_images_up_to:,} records (--export-images-up-to); see the smaller sizes"})
+            r["export_static_image_server"] = export_static(folder, instance, scratch, args.export_timeout,
+                                                            image_server="http://127.0.0.1:5000")
         log("in-process manifests")
         r["inprocess_manifest"] = inprocess.manifests(folder, instance, spread(ids, args.sample))
 
@@ -340,6 +352,7 @@ def bench_size(size: int, data_root: Path, args) -> dict:
             r["one_at_a_time_floor"] = {"gunicorn constant": loadgen.sequential(server.base, ["/api/ping"] * 200)}
             r["worker_rss_mb"] = server.worker_rss_mb()
             r["worker_private_mb"] = server.worker_rss_mb("RssAnon")
+            r["worker_pss_mb"] = server.worker_rss_mb("Pss", "smaps_rollup")
 
         log("static file server")
         with StaticServer(static_root, scratch / "nginx", free_port(), args.workers) as static:
@@ -395,6 +408,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--typing-words", type=int, default=6, help="words typed, keystroke by keystroke")
     parser.add_argument("--skip-export", action="store_true", help="do not time `catalog export-static`")
     parser.add_argument("--export-timeout", type=float, default=3600, help="seconds `catalog export-static` may take")
+    parser.add_argument("--export-images-up-to", type=int, default=1000,
+                        help="largest size exported with its page images drawn (some 50 ms a sheet: 10,000 "
+                             "records take an hour on 2 cores); every size is exported with --image-server")
     parser.add_argument("--data", type=Path, default=Path(tempfile.gettempdir()) / "catalog-bench",
                         help="where generated records are kept between runs")
     parser.add_argument("--out", type=Path, default=PROJECT / "docs" / "benchmarks")

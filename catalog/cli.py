@@ -220,15 +220,17 @@ def cmd_export_static(args: argparse.Namespace) -> int:
     from catalog.static_export import ExportError
     from catalog.static_export import export_static
 
-    if not args.base_url.startswith(("http://", "https://")):
-        print(f"catalog export-static: --base-url must be an http(s) URL, not {args.base_url!r}", file=sys.stderr)
-        return 2
+    for option, value in (("--base-url", args.base_url), ("--image-server", args.image_server)):
+        if value is not None and not value.startswith(("http://", "https://")):
+            print(f"catalog export-static: {option} must be an http(s) URL, not {value!r}", file=sys.stderr)
+            return 2
     app = create_app()
     config = app.config
     try:
         done = export_static(app.extensions["catalog.index"], Path(args.dir), args.base_url,
                              config["CATALOG_INSTITUTION_NAME"], config["CATALOG_INSTITUTION_URL"],
-                             Path(config["CATALOG_INSTANCE_DIR"]) / "iiif-images", args.workers)
+                             Path(config["CATALOG_INSTANCE_DIR"]) / "iiif-images", args.workers,
+                             args.image_server or "")
     except ExportError as error:
         print(f"catalog export-static: {error}", file=sys.stderr)
         return 2
@@ -316,6 +318,9 @@ def build_parser() -> argparse.ArgumentParser:
     static.add_argument("--base-url", required=True,
                         help="where DIR will be served, e.g. https://static.example.org/catalog (every id points there)")
     static.add_argument("--workers", type=int, default=None, help="processes drawing page images (default: one per core)")
+    static.add_argument("--image-server", default=None,
+                        help="the live catalog's URL, e.g. https://catalog.example.org: page images are its Image API "
+                             "instead of files (drawing them is almost all of an export's time)")
     static.set_defaults(func=cmd_export_static)
     return parser
 

@@ -3,7 +3,7 @@
 Serving IIIF to many viewers scales best as static files behind a CDN. The export writes, for every
 public record, its manifest, its annotation pages, its transcription, its record JSON and its page
 images (the sizes the level-0 `info.json` lists: the thumbnail the manifest names and the full sheet,
-also under `full/max`), and the collections (top, per archival collection, nested parts), every id
+also under `full/max`; or, with `--image-server`, none: the live catalog's Image API), and the collections (top, per archival collection, nested parts), every id
 pointing under `--base-url`. JSON files end in `.json` and images in `.png`, so a plain server sends
 the right media types. Content Search and the catalog's HTML pages need the server: exported
 manifests leave out their search services and homepage.
@@ -40,7 +40,15 @@ BATCH = 500
 @dataclass(frozen=True)
 class StaticUrls(Urls):
     """The live catalog's paths, with `.json` on every JSON document (a folder cannot also be a file, and a
-    plain server types files by their suffix)."""
+    plain server types files by their suffix). With `images_at`, page images are the live catalog's
+    Image API there, not files."""
+
+    images_at: str = ""
+
+    def image_service(self, record_id: str, n: int) -> str:
+        if self.images_at:
+            return Urls(self.images_at).image_service(record_id, n)
+        return super().image_service(record_id, n)
 
     def manifest(self, record_id: str) -> str:
         return self._at(f"/iiif/{record_id}/manifest.json")
@@ -69,8 +77,12 @@ class ExportError(Exception):
 
 
 def export_static(index, target: Path, base_url: str, institution: str, institution_url: str = "",
-                  image_cache: Path | None = None, workers: int | None = None) -> ExportSummary:
-    """Write the public catalog under `target` (atomically), every id under `base_url`."""
+                  image_cache: Path | None = None, workers: int | None = None,
+                  image_server: str = "") -> ExportSummary:
+    """Write the public catalog under `target` (atomically), every id under `base_url`. With
+    `image_server` (the live catalog's URL), page images are not drawn: the manifests point at that
+    server's Image API, the usual split of static manifests and a live image server. Drawing is
+    almost all of an export's time (some 50 ms a sheet, drawn and encoded)."""
     started = time.perf_counter()
     target = Path(target)
     if target.exists() and (not target.is_dir() or any(target.iterdir())):
@@ -78,7 +90,7 @@ def export_static(index, target: Path, base_url: str, institution: str, institut
     staging = target.with_name(target.name + ".tmp")
     shutil.rmtree(staging, ignore_errors=True)  # left by an export that did not finish
     staging.mkdir(parents=True)
-    where = StaticUrls(base_url.rstrip("/"))
+    where = StaticUrls(base_url.rstrip("/"), images_at=image_server.rstrip("/"))
     who = presentation.provider(institution, institution_url or where.base + "/")
     summary = ExportSummary()
     jobs: list[tuple[str, list[tuple[tuple[int, int], list[str]]]]] = []
@@ -135,8 +147,8 @@ def _write_record(root: Path, index, record, digest: str, where: StaticUrls, who
         document = presentation.annotation_page(record, where, n, page, with_context=True)
         _write(_file(root, where.annotations(record.id, n), base), _json(document))
         written += 1
-        if page.image_service or page.image_url:
-            continue  # the record's own images are served elsewhere
+        if page.image_service or page.image_url or where.images_at:
+            continue  # the record's own images, or the live catalog's, are served elsewhere
         width, height = typescript.page_size(page.text)
         service = where.image_service(record.id, n)
         info = images.info(service, width, height)

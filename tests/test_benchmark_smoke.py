@@ -12,7 +12,8 @@ from bench.run import failed_requests
 from bench.run import main
 
 SMOKE = ["--sizes", "1000", "--seconds", "1", "--repeat", "1", "--first-time", "200", "--images", "5",
-         "--sample", "20", "--queries", "5", "--typing-words", "2", "--skip-export"]
+         "--sample", "20", "--queries", "5", "--typing-words", "2",
+         "--export-images-up-to", "0"]  # exported without drawing page images: seconds, not minutes
 
 
 def test_new_searches_are_never_repeated_and_cover_every_class():
@@ -53,7 +54,10 @@ def test_reduced_benchmark_completes_with_first_time_rows_beside_their_reference
         assert cells[3].endswith("×") and cells[4].endswith("×"), row
     assert "| ceiling: constant response (gunicorn), each path once |" in table
     assert "| first-time manifest throughput |" in table and "| cold build |" in table
-    assert "not measured in this run (--skip-export)" in table
+    assert "with page images: not run above 0 records" in table
+    assert size["export_static_image_server"]["available"] and size["export_static_image_server"]["files"] > 5000
+    assert "| catalog export-static --image-server" in table
+    assert all(mb > 0 for mb in size["worker_pss_mb"]) and "| memory per worker (proportional set size) |" in table
 
 
 def test_the_engine_comparison_sends_every_new_search_to_both_engines_and_they_agree(tmp_path):

@@ -111,6 +111,34 @@ def test_exported_images_are_level_0_and_the_bytes_the_server_draws(app, client,
     assert full.content == client.get(f"/iiif/image/{record_id}/1/full/max/0/default.png").data
 
 
+def test_with_an_image_server_no_image_is_drawn_and_every_image_is_the_live_servers(app, served, live_server):
+    site, base = served
+    summary = export_static(app.extensions["catalog.index"], site / "catalog", base, "Test Archive",
+                            image_server=live_server.url + "/")
+    assert summary.images == 0 and not list((site / "catalog").rglob("*.png"))
+    assert not list((site / "catalog").rglob("info.json"))
+    for record_id in PUBLIC_IDS:
+        manifest = requests.get(f"{base}/iiif/{record_id}/manifest.json", timeout=10).json()
+        assert not iiif_errors(manifest)
+        urls = referenced_urls(manifest)
+        pictures = {u for u in urls if u.endswith((".png", "/info.json"))}
+        assert pictures and all(u.startswith(live_server.url + "/iiif/image/") for u in pictures)
+        assert all(u.startswith(base + "/") for u in urls - pictures)  # the rest are files of the export
+        for url in sorted(pictures)[:3]:
+            answer = requests.get(url, timeout=30)
+            assert answer.status_code == 200, url
+            assert answer.headers["Content-Type"].startswith(("image/png", "application/ld+json", "application/json"))
+
+
+def test_export_static_refuses_an_image_server_that_is_not_a_url(records_dir, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("CATALOG_RECORDS_DIR", str(records_dir))
+    monkeypatch.setenv("CATALOG_INSTANCE_DIR", str(tmp_path / "instance"))
+    code = main(["export-static", str(tmp_path / "out"), "--base-url", "https://s.example.org",
+                 "--image-server", "catalog.example.org"])
+    assert code == 2 and "--image-server must be an http(s) URL" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
 def test_restricted_records_are_never_exported(app, tmp_path):
     target = tmp_path / "out"
     export_static(app.extensions["catalog.index"], target, "https://static.example.org/catalog", "Test Archive")
