@@ -15,7 +15,6 @@ Page images the server has already drawn for the same record version are copied 
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import time
@@ -23,6 +22,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+import orjson
 from markupsafe import escape
 
 from catalog.urls import Urls
@@ -123,12 +123,16 @@ def _file(root: Path, url: str, base: str) -> Path:
 
 
 def _write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(data)
+    """Write the file, making its folder only when it is missing (most files share theirs)."""
+    try:
+        path.write_bytes(data)
+    except FileNotFoundError:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
 
 
 def _json(data: dict) -> bytes:
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
+    return orjson.dumps(data)
 
 
 def _write_record(root: Path, index, record, digest: str, where: StaticUrls, who: dict, image_cache: Path | None,
