@@ -52,6 +52,7 @@ from catalog.index.projection import facet_values
 from catalog.index.projection import index_columns
 from catalog.index.projection import search_texts
 from catalog.model import Record
+from manifests.templates import template
 
 PROJECT = Path(__file__).resolve().parent.parent
 WARM_IDS = 200
@@ -114,6 +115,7 @@ def build_stages(folder: Path, sample: int = 2000) -> dict[str, int]:
     measure("compress the source", lambda: [compress_source(item) for item in data])
     measure("index columns, facets, search texts",
             lambda: [(index_columns(r), facet_values(r), search_texts(r)) for r in records])
+    measure("manifest template (pages laid out, compressed)", lambda: [template(r) for r in records])
     return cost
 
 

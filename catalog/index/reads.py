@@ -253,7 +253,10 @@ class Reading:
         return min(now, pending) if len(pending) == len(now) else now
 
     def oai_record(self, item: oai.Item) -> Record:
-        return self.record_from(item.row["record_id"], item.row["content_hash"], item.row["source"])
+        """Parsed for one use, not cached: a harvest reads every record once (its metadata bytes are
+        what is kept, `catalog.oai.fragments`), and caching them would fill each worker with a
+        thousand parsed records and push out what pages reuse."""
+        return Record.model_validate_json(decompress_source(item.row["source"]))
 
     # -- the change stream (IIIF Change Discovery) -------------------------------------------
     def change_count(self) -> int:

@@ -15,6 +15,7 @@ from catalog.index.postgres.database import Database
 from catalog.index.postgres.database import migrate
 from catalog.index.postgres.reads import Reading
 from catalog.index.postgres.refresh import Refreshing
+from catalog.index.projection import decompress_source
 from catalog.index.reads import _valid_id
 from catalog.model import Record
 
@@ -95,4 +96,7 @@ class PostgresIndex(Refreshing, Reading, ChangeStream):
         return self.cache.get(("oai count", window), lambda: self._reading(lambda conn: oai.count_items(conn, window)))
 
     def oai_record(self, item: oai_types.Item) -> Record:
-        return self.record_from(item.row["record_id"], item.row["content_hash"], item.row["source"])
+        """Parsed for one use, not cached: a harvest reads every record once (its metadata bytes are
+        what is kept, `catalog.oai.fragments`), and caching them would fill each worker with a
+        thousand parsed records and push out what pages reuse."""
+        return Record.model_validate_json(decompress_source(item.row["source"]))
