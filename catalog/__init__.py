@@ -58,7 +58,10 @@ def create_app(test_config: dict | None = None) -> Flask:
                        replica_url=str(app.config["CATALOG_DATABASE_REPLICA_URL"] or ""),
                        fulltext=str(app.config["CATALOG_FULLTEXT"]),
                        **({"clock": app.config["CATALOG_CLOCK"]} if "CATALOG_CLOCK" in app.config else {}))
-    index.refresh(unless_scanned_within=1.0 if index.refresh_interval > 0 else 0.0)
+    try:
+        index.refresh(unless_scanned_within=1.0 if index.refresh_interval > 0 else 0.0)
+    except IndexUnavailable:  # a database that is down: logged by the index; requests answer 503 until it is up
+        pass
     app.extensions["catalog.index"] = index
     app.extensions["catalog.capabilities"] = {}
 

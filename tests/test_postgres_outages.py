@@ -128,3 +128,30 @@ def test_a_restart_of_the_database_between_requests_goes_unnoticed(own_cluster, 
         assert not [r for r in caplog.records if r.levelno >= logging.WARNING], caplog.text
     finally:
         app.extensions["catalog.index"].close()
+
+
+def test_a_server_started_while_the_database_is_down_answers_503_then_serves_once_it_is_up(
+        own_cluster, records_dir, tmp_path, caplog):
+    from catalog.index.postgres import database
+
+    primary = own_cluster.primary()
+    url = primary.new_database()  # a new database: its schema is made only once the server reaches it
+    primary.stop_server("fast")
+    with caplog.at_level(logging.INFO):
+        app = create_app(app_config(records_dir, tmp_path / "instance", CATALOG_DATABASE_URL=url))
+    client = app.test_client()
+    try:
+        logged = [r for r in caplog.records if r.levelno >= logging.WARNING]
+        assert len(logged) == 1 and "cannot be reached" in logged[0].getMessage(), caplog.text
+        started = time.monotonic()
+        for path in JSON_READS + HTML_READS + OAI_READS:
+            response = client.get(path)
+            assert response.status_code == 503 and response.headers["Retry-After"] == "10", path
+        assert time.monotonic() - started < 5
+        primary.start()
+        time.sleep(database.PRIMARY_RETRY_SECONDS)
+        for path in JSON_READS + HTML_READS + OAI_READS:
+            assert client.get(path).status_code == 200, path
+        assert len(harvest(client)) == len(PUBLIC_IDS)
+    finally:
+        app.extensions["catalog.index"].close()

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from pathlib import Path
 
 from catalog.cache import VersionedCache
 from catalog.index import oai as oai_types
 from catalog.index import search as neutral_search
+from catalog.index.api import IndexUnavailable
 from catalog.index.postgres import oai
 from catalog.index.postgres import search
 from catalog.index.postgres.changes import ChangeStream
@@ -49,7 +51,16 @@ class PostgresIndex(Refreshing, Reading, ChangeStream):
         self._lock_conn = None
         self._remake = False
         self.write_failure: str | None = None
-        migrate(self.database)
+        self._migrated = False
+        with contextlib.suppress(IndexUnavailable):  # start anyway: the outage is logged once by the
+            self.ensure_schema()                    # database, and requests answer 503 until it is back
+
+    def ensure_schema(self) -> None:
+        """Migrate once per process, as soon as the primary answers (IndexUnavailable until then):
+        a server started while its database is down serves 503s, then everything once it is up."""
+        if not self._migrated:
+            migrate(self.database)
+            self._migrated = True
 
     def close(self) -> None:
         """Close this process's connections and stop its watcher (tests open many indexes)."""

@@ -99,6 +99,7 @@ class Refreshing:
 
     def keep_current(self) -> None:
         """Called on each request: start this process's watcher thread, or (interval 0) refresh now."""
+        self.ensure_schema()
         if self.refresh_interval <= 0:
             self.refresh()
         elif self._watcher_pid != os.getpid():
@@ -142,6 +143,7 @@ class Refreshing:
                 unless_scanned_within: float = 0.0, accept_deletions: bool = False) -> RefreshResult:
         """Bring the index in line with the folder (or with the files named in `only`); see
         `catalog.index.refresh.Refreshing.refresh` for what the arguments mean."""
+        self.ensure_schema()
         if not self._refreshing.acquire(blocking=blocking):
             return RefreshResult(skipped=True)
         try:
