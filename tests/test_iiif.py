@@ -176,6 +176,23 @@ def test_a_changed_page_is_rendered_again(records_dir, make_app):
     assert client.get(url).data != before.data
 
 
+def test_a_cached_image_is_sent_with_validators_and_answers_conditional_and_range_requests(records_dir, make_app):
+    client = make_app(records_dir).test_client()
+    url = "/iiif/image/harriman-truman-1945-06-16/1/full/max/0/default.png"
+    drawn = client.get(url)  # drawn and cached, then sent from the cache file
+    sent = client.get(url)
+    assert sent.status_code == 200 and sent.data == drawn.data and sent.mimetype == "image/png"
+    assert int(sent.headers["Content-Length"]) == len(sent.data) and sent.headers["Accept-Ranges"] == "bytes"
+    assert sent.headers["Cache-Control"] == "public, max-age=300" and sent.headers["Last-Modified"]
+    assert client.get(url, headers={"If-None-Match": sent.headers["ETag"]}).status_code == 304
+    assert client.get(url, headers={"If-Modified-Since": sent.headers["Last-Modified"]}).status_code == 304
+    part = client.get(url, headers={"Range": "bytes=0-99"})
+    assert part.status_code == 206 and part.data == sent.data[:100]
+    assert part.headers["Content-Range"] == f"bytes 0-99/{len(sent.data)}"
+    head = client.head(url)
+    assert head.status_code == 200 and not head.data and head.headers["Content-Length"] == str(len(sent.data))
+
+
 def test_ids_follow_the_configured_base_or_a_trusted_proxy(records_dir, make_app):
     forwarded = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "archive.example.net"}
     proxied = make_app(records_dir, CATALOG_TRUSTED_PROXIES=1).test_client().get(
