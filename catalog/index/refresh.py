@@ -8,6 +8,7 @@ changes as inotify reports them, with a full scan now and then as a safety net.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
@@ -71,11 +72,8 @@ class Refreshing:
         return FileLock(self.instance_dir / "refresh.lock", blocking)
 
     def keep_current(self) -> None:
-        """Called on each request: start this process's watcher thread, or (interval 0) refresh now.
-
-        The watcher runs after gunicorn forks, one per worker; the file lock lets one of them scan
-        while the others keep serving from the index.
-        """
+        """Called on each request: start this process's watcher thread (after gunicorn forks, one per
+        worker; the file lock lets one scan while the others serve), or (interval 0) refresh now."""
         if self.refresh_interval <= 0:
             self.refresh()
         elif self._watcher_pid != os.getpid():
@@ -140,7 +138,7 @@ class Refreshing:
             db.execute("BEGIN IMMEDIATE")
             for row in rows:
                 entry = prepare_bytes(row["path"], (row["mtime_ns"], row["size"]),
-                                      decompress_source(row["source"]), today, True)
+                                      decompress_source(row["source"]), today, with_manifest=True)
                 if not entry.problems:
                     self._upsert(db, entry, now, None)
             db.execute("UPDATE generation SET value = value + 1 WHERE id = 1")
@@ -235,12 +233,12 @@ class Refreshing:
 
         names = sorted(to_read)
         pool = None
+        prepare = functools.partial(prepare_file, str(self.records_dir), today=today, with_manifest=True)
         if len(names) >= PARALLEL_THRESHOLD and (os.cpu_count() or 1) > 1:
             pool = parsing_pool()
-            parsed = pool.map(prepare_file, [str(self.records_dir)] * len(names), [n for n, _ in names],
-                              [st for _, st in names], [today] * len(names), [True] * len(names), chunksize=64)
+            parsed = pool.map(prepare, [n for n, _ in names], [st for _, st in names], chunksize=64)
         else:
-            parsed = (prepare_file(str(self.records_dir), name, stamp, today, True) for name, stamp in names)
+            parsed = (prepare(name, stamp) for name, stamp in names)
 
         now = ledger.PENDING  # the real datestamp is given just before COMMIT (see `_stamp`)
         self._departed = db.execute("SELECT 1 FROM set_departures LIMIT 1").fetchone() is not None
@@ -375,7 +373,6 @@ class Refreshing:
                    "SELECT 'delete', * FROM record_text_source WHERE rowid = ?", (rowid,))
         db.execute("DELETE FROM records WHERE rowid = ?", (rowid,))
         db.execute("DELETE FROM facets WHERE record_rowid = ?", (rowid,))
-        db.execute("DELETE FROM manifests WHERE record_rowid = ?", (rowid,))
 
     # -- faults and the ledger's agreement with the index -----------------------------------
     def _report_fault(self, kind: str, reason: str) -> None:

@@ -27,7 +27,7 @@ What "public" means is written once, here: the `public_records` view and its com
 
 from __future__ import annotations
 
-INDEX_VERSION = 11
+INDEX_VERSION = 12
 
 PUBLIC = "public = 1"
 """A record is public when it is open, or restricted with a release date that has passed."""
@@ -95,7 +95,10 @@ CREATE TABLE text_version (
 );
 INSERT INTO text_version(id, identity, counter) VALUES (1, lower(hex(randomblob(8))), 0);
 CREATE TRIGGER records_added AFTER INSERT ON records BEGIN UPDATE text_version SET counter = counter + 1; END;
-CREATE TRIGGER records_removed AFTER DELETE ON records BEGIN UPDATE text_version SET counter = counter + 1; END;
+CREATE TRIGGER records_removed AFTER DELETE ON records BEGIN
+    UPDATE text_version SET counter = counter + 1;
+    DELETE FROM manifests WHERE record_rowid = old.rowid;
+END;
 """
 
 DERIVED_TABLES = ("record_text", "facets", "manifests", "records", "text_version")
