@@ -110,6 +110,14 @@ def write_record(folder: Path, record: dict) -> Path:
     return path
 
 
+def synthetic_folder(folder: Path, count: int) -> Path:
+    """A new folder holding synthetic records 0 to count - 1 (`bench.generate.synthetic_record`)."""
+    folder.mkdir()
+    for n in range(count):
+        write_record(folder, synthetic_record(n))
+    return folder
+
+
 def app_config(records: Path, instance: Path, **settings) -> dict:
     config = {"TESTING": True, "CATALOG_RECORDS_DIR": str(records), "CATALOG_INSTANCE_DIR": str(instance),
               "CATALOG_REFRESH_INTERVAL": 0}

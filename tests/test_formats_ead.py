@@ -27,6 +27,7 @@ from tests.conftest import RESTRICTED_ID
 from tests.conftest import LiveServer
 from tests.conftest import conformance_not_checked
 from tests.conftest import shared_artifact
+from tests.conftest import synthetic_folder
 from tests.conftest import write_record
 
 NS = {"e": EAD_NS, "o": "http://www.openarchives.org/OAI/2.0/"}
@@ -227,10 +228,7 @@ def test_agents_carry_their_authority_links(client, records_dir):
 
 
 def test_generated_collections_validate_and_list_exactly_their_public_records(make_app, tmp_path, synthetic):
-    folder = tmp_path / "generated"
-    folder.mkdir()
-    for n in range(120):
-        write_record(folder, synthetic(n))
+    folder = synthetic_folder(tmp_path / "generated", 120)
     expected = expected_members(folder)
     assert sum(len(ids) for ids in expected.values()) < 120  # some generated records are restricted
     restricted = [synthetic(n)["id"] for n in range(120) if synthetic(n)["access"]["status"] != "open"]
@@ -321,10 +319,7 @@ def test_list_records_in_ead_holds_every_public_record_once(read_client):
 
 @pytest.mark.slow
 def test_sickle_harvests_every_record_in_ead_from_a_real_server(tmp_path, synthetic):
-    folder = tmp_path / "records"
-    folder.mkdir()
-    for n in range(150):
-        write_record(folder, synthetic(n))
+    folder = synthetic_folder(tmp_path / "records", 150)
     expected = {synthetic(n)["id"] for n in range(150) if synthetic(n)["access"]["status"] == "open"}
     server = LiveServer(folder, tmp_path / "instance", CATALOG_OAI_PAGE_SIZE="40",
                         CATALOG_OAI_REPOSITORY_IDENTIFIER="harvest.example.org")

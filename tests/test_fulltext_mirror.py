@@ -21,6 +21,7 @@ from catalog.index import fulltext
 from catalog.index.search import Filters
 from catalog.query import parse
 from tests.conftest import FIXTURE_RECORDS
+from tests.conftest import synthetic_folder
 from tests.conftest import write_record
 
 pytestmark = pytest.mark.skipif(not fulltext.available(), reason="tantivy is not installed")
@@ -104,11 +105,8 @@ def test_a_prefix_after_a_phrase_falls_back_to_fts5_with_the_same_answer(pair):
 # -- kept in step --------------------------------------------------------------------------------
 
 @pytest.fixture
-def small(tmp_path, synthetic):
-    folder = tmp_path / "records"
-    folder.mkdir()
-    for n in range(30):
-        write_record(folder, synthetic(n))
+def small(tmp_path):
+    folder = synthetic_folder(tmp_path / "records", 30)
     return folder
 
 

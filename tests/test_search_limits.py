@@ -22,6 +22,7 @@ from catalog.index import search
 from catalog.query import parse
 from tests.conftest import LiveServer
 from tests.conftest import app_config
+from tests.conftest import synthetic_folder
 from tests.conftest import write_record
 
 WORDS = ["conference", "agreement", "government", "soviet", "united", "states", "president", "ambassador",
@@ -165,12 +166,9 @@ def test_one_enormous_word_still_gives_a_bounded_snippet(make_app, tmp_path, syn
         assert "foxtrot" in item["snippet"] and len(item["snippet"]) <= search.SNIPPET_MAX_CHARS + 2
 
 
-def test_snippets_of_ordinary_records_are_unchanged(make_app, tmp_path, synthetic):
+def test_snippets_of_ordinary_records_are_unchanged(make_app, tmp_path):
     """Short records with few matches: the snippet is FTS5's snippet() over the whole text, as always."""
-    folder = tmp_path / "ordinary"
-    folder.mkdir()
-    for n in range(150):
-        write_record(folder, synthetic(n))
+    folder = synthetic_folder(tmp_path / "ordinary", 150)
     app = make_app(folder)
     client, db = app.test_client(), app.extensions["catalog.index"].db
     pieces = ", ".join(f"snippet(record_text, {c}, '{search.MARK_START}', '{search.MARK_END}', '…', 28)"

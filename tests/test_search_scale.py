@@ -12,17 +12,15 @@ import pytest
 from catalog.index import SQLiteIndex
 from catalog.index import search
 from catalog.query import parse
+from tests.conftest import synthetic_folder
 from tests.conftest import write_record
 
 WEIGHTS = ", ".join(str(w) for w in search.BM25_WEIGHTS)
 
 
 @pytest.fixture
-def store(tmp_path, synthetic):
-    folder = tmp_path / "records"
-    folder.mkdir()
-    for n in range(60):
-        write_record(folder, synthetic(n))
+def store(tmp_path):
+    folder = synthetic_folder(tmp_path / "records", 60)
     index = SQLiteIndex(folder, tmp_path / "instance", refresh_interval=0)
     index.refresh()
     assert index.db.execute("SELECT COUNT(*) FROM withheld_records").fetchone()[0] < 60

@@ -7,15 +7,13 @@ import datetime as dt
 import pytest
 
 from catalog.index import fulltext
+from tests.conftest import synthetic_folder
 from tests.conftest import write_record
 
 
 @pytest.fixture
-def folder(tmp_path, synthetic):
-    records = tmp_path / "records"
-    records.mkdir()
-    for n in range(20):
-        write_record(records, synthetic(n))
+def folder(tmp_path):
+    records = synthetic_folder(tmp_path / "records", 20)
     return records
 
 
